@@ -1,0 +1,334 @@
+"""Kernel primitives over the arena: events, order slots, the id map, accounts, levels.
+
+Free ``@njit(cache=True)`` functions; ``a`` is always the arena (``exchange/layout.py``).
+Prices in price units, quantities in contracts. Every function is O(1) except
+``next_best`` (O(levels scanned), bounded by the side's price range).
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from exchange.codes import (
+    E_ACCOUNT,
+    E_CODE,
+    E_INSTR,
+    E_KIND,
+    E_OID,
+    E_OTHER_ACCOUNT,
+    E_OTHER_OID,
+    E_OTHER_REMAINING,
+    E_PRICE,
+    E_QTY,
+    E_REMAINING,
+    E_SEQ,
+    E_SIDE,
+    E_TS,
+    EV_BOOK,
+    EV_WIDTH,
+    SIDE_BUY,
+    TIF_GTD,
+)
+from exchange.layout import (
+    A_HEAD,
+    A_TAIL,
+    AF,
+    H_EMIT,
+    H_EV_N,
+    H_FREE_HEAD,
+    H_GRID,
+    H_MAP_MASK,
+    H_N_GTD,
+    H_N_LIVE,
+    H_OFF_ACCT,
+    H_OFF_EV,
+    H_OFF_INSTR,
+    H_OFF_LEVELS,
+    H_OFF_MAP,
+    H_OFF_POOL,
+    H_POOL_HWM,
+    H_SEQ,
+    H_TS,
+    I_BEST_ASK,
+    I_BEST_BID,
+    I_BOUND_ASK,
+    I_BOUND_BID,
+    I_N_ASK,
+    I_N_BID,
+    IF,
+    L_COUNT,
+    L_HEAD,
+    L_QTY,
+    L_TAIL,
+    LF,
+    P_ACCOUNT,
+    P_ANEXT,
+    P_APREV,
+    P_INSTR,
+    P_NEXT,
+    P_OID,
+    P_PREV,
+    P_PRICE,
+    P_QTY,
+    P_SIDE,
+    P_STATE,
+    P_TIF,
+    PF,
+    S_FREE,
+)
+
+
+@njit(cache=True)
+def emit(a, kind, instr, oid, acct, side, price, qty, rem, ooid, oacct, orem, code):
+    """Append one event (if its kind is in the emission mask) stamped with seq and ts."""
+    if (a[H_EMIT] >> kind) & 1 == 0:
+        return
+    n = a[H_EV_N]
+    b = a[H_OFF_EV] + n * EV_WIDTH
+    a[b + E_KIND] = kind
+    a[b + E_SEQ] = a[H_SEQ]
+    a[b + E_TS] = a[H_TS]
+    a[b + E_INSTR] = instr
+    a[b + E_OID] = oid
+    a[b + E_ACCOUNT] = acct
+    a[b + E_SIDE] = side
+    a[b + E_PRICE] = price
+    a[b + E_QTY] = qty
+    a[b + E_REMAINING] = rem
+    a[b + E_OTHER_OID] = ooid
+    a[b + E_OTHER_ACCOUNT] = oacct
+    a[b + E_OTHER_REMAINING] = orem
+    a[b + E_CODE] = code
+    a[H_EV_N] = n + 1
+
+
+@njit(cache=True)
+def emit_order(a, kind, s, qty, rem, code):
+    """Append an event about the order in slot ``s``."""
+    p = a[H_OFF_POOL] + s * PF
+    emit(a, kind, a[p + P_INSTR], a[p + P_OID], a[p + P_ACCOUNT], a[p + P_SIDE], a[p + P_PRICE],
+         qty, rem, 0, 0, 0, code)  # fmt: skip
+
+
+@njit(cache=True)
+def pidx(a, s):
+    """Return the arena index of pool slot ``s``."""
+    return a[H_OFF_POOL] + s * PF
+
+
+@njit(cache=True)
+def iidx(a, instr):
+    """Return the arena index of instrument slot ``instr``."""
+    return a[H_OFF_INSTR] + instr * IF
+
+
+@njit(cache=True)
+def lidx(a, instr, side, price):
+    """Return the arena index of the level at ``price`` on ``side`` of ``instr``."""
+    return a[H_OFF_LEVELS] + ((instr * 2 + side) * a[H_GRID] + price) * LF
+
+
+# ----------------------------------------------------------------------- slots and ids
+@njit(cache=True)
+def map_pos(a, oid):
+    """Return the id-map index for order id ``oid``."""
+    return a[H_OFF_MAP] + (oid & a[H_MAP_MASK])
+
+
+@njit(cache=True)
+def map_free_for(a, oid):
+    """Return True if ``oid`` can be entered in the id map without evicting a live order."""
+    s = a[map_pos(a, oid)]
+    return s == 0 or a[pidx(a, s) + P_STATE] == S_FREE or a[pidx(a, s) + P_OID] == oid
+
+
+@njit(cache=True)
+def find(a, oid):
+    """Return the slot of live order ``oid``, or 0."""
+    if oid <= 0:
+        return 0
+    s = a[map_pos(a, oid)]
+    if s == 0:
+        return 0
+    p = pidx(a, s)
+    if a[p + P_STATE] == S_FREE or a[p + P_OID] != oid:
+        return 0
+    return s
+
+
+@njit(cache=True)
+def alloc(a, oid):
+    """Take a free slot for order ``oid`` (caller checked capacity) and index it."""
+    s = a[H_FREE_HEAD]
+    p = pidx(a, s)
+    a[H_FREE_HEAD] = a[p + P_NEXT]
+    if s > a[H_POOL_HWM]:
+        a[H_POOL_HWM] = s
+    a[p + P_OID] = oid
+    a[p + P_PREV] = 0
+    a[p + P_NEXT] = 0
+    a[map_pos(a, oid)] = s
+    return s
+
+
+@njit(cache=True)
+def release(a, s):
+    """Return slot ``s`` to the free list and drop it from the id map and account list."""
+    p = pidx(a, s)
+    acct_unlink(a, s)
+    if a[p + P_TIF] == TIF_GTD:
+        a[H_N_GTD] -= 1
+    a[H_N_LIVE] -= 1
+    m = map_pos(a, a[p + P_OID])
+    if a[m] == s:
+        a[m] = 0
+    a[p + P_STATE] = S_FREE
+    a[p + P_QTY] = 0
+    a[p + P_NEXT] = a[H_FREE_HEAD]
+    a[H_FREE_HEAD] = s
+
+
+# ------------------------------------------------------------------------- accounts
+@njit(cache=True)
+def acct_append(a, s):
+    """Append slot ``s`` to its account's order list (the list stays in id order)."""
+    p = pidx(a, s)
+    ab = a[H_OFF_ACCT] + a[p + P_ACCOUNT] * AF
+    tail = a[ab + A_TAIL]
+    a[p + P_APREV] = tail
+    a[p + P_ANEXT] = 0
+    if tail == 0:
+        a[ab + A_HEAD] = s
+    else:
+        a[pidx(a, tail) + P_ANEXT] = s
+    a[ab + A_TAIL] = s
+
+
+@njit(cache=True)
+def acct_unlink(a, s):
+    """Remove slot ``s`` from its account's order list."""
+    p = pidx(a, s)
+    ab = a[H_OFF_ACCT] + a[p + P_ACCOUNT] * AF
+    prv = a[p + P_APREV]
+    nxt = a[p + P_ANEXT]
+    if prv == 0:
+        a[ab + A_HEAD] = nxt
+    else:
+        a[pidx(a, prv) + P_ANEXT] = nxt
+    if nxt == 0:
+        a[ab + A_TAIL] = prv
+    else:
+        a[pidx(a, nxt) + P_APREV] = prv
+    a[p + P_APREV] = 0
+    a[p + P_ANEXT] = 0
+
+
+# --------------------------------------------------------------------------- levels
+@njit(cache=True)
+def next_best(a, instr, side, price):
+    """Return the best non-empty price on ``side`` strictly worse than ``price``, or 0."""
+    ib = iidx(a, instr)
+    if side == SIDE_BUY:
+        if a[ib + I_N_BID] == 0:
+            return 0
+        bound = a[ib + I_BOUND_BID]
+        p = price - 1
+        li = lidx(a, instr, side, p)
+        while p >= bound:
+            if a[li + L_COUNT] != 0:
+                return p
+            p -= 1
+            li -= LF
+    else:
+        if a[ib + I_N_ASK] == 0:
+            return 0
+        bound = a[ib + I_BOUND_ASK]
+        p = price + 1
+        li = lidx(a, instr, side, p)
+        while p <= bound:
+            if a[li + L_COUNT] != 0:
+                return p
+            p += 1
+            li += LF
+    return 0
+
+
+@njit(cache=True)
+def level_append(a, s):
+    """Rest slot ``s`` at the back of its price level and update best and bounds."""
+    p = pidx(a, s)
+    instr = a[p + P_INSTR]
+    side = a[p + P_SIDE]
+    price = a[p + P_PRICE]
+    li = lidx(a, instr, side, price)
+    tail = a[li + L_TAIL]
+    a[p + P_PREV] = tail
+    a[p + P_NEXT] = 0
+    if tail == 0:
+        a[li + L_HEAD] = s
+    else:
+        a[pidx(a, tail) + P_NEXT] = s
+    a[li + L_TAIL] = s
+    a[li + L_QTY] += a[p + P_QTY]
+    a[li + L_COUNT] += 1
+    ib = iidx(a, instr)
+    if side == SIDE_BUY:
+        if a[ib + I_N_BID] == 0:
+            a[ib + I_BEST_BID] = price
+            a[ib + I_BOUND_BID] = price
+        else:
+            if price > a[ib + I_BEST_BID]:
+                a[ib + I_BEST_BID] = price
+            if price < a[ib + I_BOUND_BID]:
+                a[ib + I_BOUND_BID] = price
+        a[ib + I_N_BID] += 1
+    else:
+        if a[ib + I_N_ASK] == 0:
+            a[ib + I_BEST_ASK] = price
+            a[ib + I_BOUND_ASK] = price
+        else:
+            if price < a[ib + I_BEST_ASK]:
+                a[ib + I_BEST_ASK] = price
+            if price > a[ib + I_BOUND_ASK]:
+                a[ib + I_BOUND_ASK] = price
+        a[ib + I_N_ASK] += 1
+
+
+@njit(cache=True)
+def level_unlink(a, s):
+    """Take slot ``s`` out of its price level, updating totals, best and counts."""
+    p = pidx(a, s)
+    instr = a[p + P_INSTR]
+    side = a[p + P_SIDE]
+    price = a[p + P_PRICE]
+    li = lidx(a, instr, side, price)
+    prv = a[p + P_PREV]
+    nxt = a[p + P_NEXT]
+    if prv == 0:
+        a[li + L_HEAD] = nxt
+    else:
+        a[pidx(a, prv) + P_NEXT] = nxt
+    if nxt == 0:
+        a[li + L_TAIL] = prv
+    else:
+        a[pidx(a, nxt) + P_PREV] = prv
+    a[p + P_PREV] = 0
+    a[p + P_NEXT] = 0
+    a[li + L_QTY] -= a[p + P_QTY]
+    a[li + L_COUNT] -= 1
+    ib = iidx(a, instr)
+    if side == SIDE_BUY:
+        a[ib + I_N_BID] -= 1
+        if a[li + L_COUNT] == 0 and price == a[ib + I_BEST_BID]:
+            a[ib + I_BEST_BID] = next_best(a, instr, side, price)
+    else:
+        a[ib + I_N_ASK] -= 1
+        if a[li + L_COUNT] == 0 and price == a[ib + I_BEST_ASK]:
+            a[ib + I_BEST_ASK] = next_best(a, instr, side, price)
+
+
+@njit(cache=True)
+def emit_level(a, instr, side, price):
+    """Emit the EV_BOOK event for one level (new total and order count)."""
+    li = lidx(a, instr, side, price)
+    emit(a, EV_BOOK, instr, 0, 0, side, price, a[li + L_QTY], a[li + L_COUNT], 0, 0, 0, 0)

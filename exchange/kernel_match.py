@@ -1,0 +1,353 @@
+"""Kernel matching: aggressor execution, fill-or-kill availability, stops, removal.
+
+Implements ``docs/matching-rules.md`` MR-4 to MR-8 over the arena. Prices in price
+units, quantities in contracts. ``match`` is O(levels crossed + orders met).
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from exchange.codes import (
+    CXL_NO_LIQUIDITY,
+    CXL_SELF_MATCH,
+    CXL_UNFILLED,
+    EV_CANCELED,
+    EV_TRADE,
+    EV_TRIGGERED,
+    SIDE_BUY,
+    SMP_CANCEL_BOTH,
+    SMP_CANCEL_RESTING,
+    SMP_NONE,
+    TIF_FOK,
+    TIF_GTC,
+    TIF_GTD,
+    TYPE_LIMIT,
+    TYPE_MARKET,
+    TYPE_STOP_MARKET,
+)
+from exchange.kernel_book import (
+    emit,
+    emit_level,
+    emit_order,
+    iidx,
+    level_append,
+    level_unlink,
+    lidx,
+    next_best,
+    pidx,
+    release,
+)
+from exchange.layout import (
+    H_MAX_PRICE,
+    H_N_FILLS,
+    H_NEXT_TRADE,
+    H_SEQ,
+    H_SMP,
+    H_TRADED_QTY,
+    I_BAND,
+    I_BEST_ASK,
+    I_BEST_BID,
+    I_LAST,
+    I_PROTECTION,
+    I_REF,
+    I_STOP_HEAD,
+    I_STOP_TAIL,
+    I_TICK,
+    I_TRADED,
+    L_HEAD,
+    L_QTY,
+    P_ACCOUNT,
+    P_INSTR,
+    P_NEXT,
+    P_OID,
+    P_PREV,
+    P_PRICE,
+    P_QTY,
+    P_SIDE,
+    P_STATE,
+    P_TIF,
+    P_TRIGGER,
+    P_TYPE,
+    S_ACTIVE,
+    S_RESTING,
+    S_STOP,
+)
+
+
+@njit(cache=True)
+def crosses(side, price, limit):
+    """Return True if an opposite level at ``price`` is within an aggressor's ``limit``."""
+    if side == SIDE_BUY:
+        return price <= limit
+    return price >= limit
+
+
+@njit(cache=True)
+def band_edges(a, instr):
+    """Return the (low, high) prices the instrument's band allows (the grid when off)."""
+    ib = iidx(a, instr)
+    mx = a[H_MAX_PRICE]
+    band = a[ib + I_BAND]
+    ref = a[ib + I_REF]
+    if band <= 0 or ref <= 0:
+        return 1, mx
+    lo = ref - band if band < ref else 1
+    hi = ref + band if band <= mx else mx + mx
+    return max(lo, 1), min(hi, mx)
+
+
+@njit(cache=True)
+def market_limit(a, instr, side):
+    """Return (matching limit, protection price or 0) of a market order (MR-4)."""
+    ib = iidx(a, instr)
+    mx = a[H_MAX_PRICE]
+    lo, hi = band_edges(a, instr)
+    prot = a[ib + I_PROTECTION]
+    tick = a[ib + I_TICK]
+    if side == SIDE_BUY:
+        if prot <= 0:
+            return hi, 0
+        best = a[ib + I_BEST_ASK]
+        lim = best + prot if prot < mx else mx
+        lim = min(lim, hi)
+        lim -= lim % tick
+        if lim < 1:
+            lim = tick
+        return lim, lim
+    if prot <= 0:
+        return lo, 0
+    best = a[ib + I_BEST_BID]
+    lim = best - prot if prot < best else 1
+    lim = max(lim, lo)
+    r = lim % tick
+    if r != 0:
+        lim += tick - r
+    while lim > mx:
+        lim -= tick
+    return lim, lim
+
+
+@njit(cache=True)
+def available(a, instr, side, limit, acct, need):
+    """Return the quantity a FOK aggressor could take within ``limit`` (MR-6), up to ``need``."""
+    smp = a[H_SMP]
+    opp = 1 - side
+    ib = iidx(a, instr)
+    p = a[ib + I_BEST_ASK] if side == SIDE_BUY else a[ib + I_BEST_BID]
+    total = 0
+    while p != 0 and crosses(side, p, limit):
+        li = lidx(a, instr, opp, p)
+        if smp == SMP_NONE:
+            total += a[li + L_QTY]
+        else:
+            m = a[li + L_HEAD]
+            while m != 0:
+                pm = pidx(a, m)
+                if a[pm + P_ACCOUNT] == acct:
+                    if smp != SMP_CANCEL_RESTING:
+                        return total
+                else:
+                    total += a[pm + P_QTY]
+                    if total >= need:
+                        return total
+                m = a[pm + P_NEXT]
+        if total >= need:
+            return total
+        p = next_best(a, instr, opp, p)
+    return total
+
+
+@njit(cache=True)
+def match(a, s, limit):
+    """Match aggressor slot ``s`` up to ``limit`` (MR-5, MR-7); return 1 if SMP stopped it."""
+    ps = pidx(a, s)
+    instr = a[ps + P_INSTR]
+    side = a[ps + P_SIDE]
+    acct = a[ps + P_ACCOUNT]
+    oid = a[ps + P_OID]
+    opp = 1 - side
+    ib = iidx(a, instr)
+    smp = a[H_SMP]
+    q = a[ps + P_QTY]
+    while q > 0:
+        bp = a[ib + I_BEST_ASK] if side == SIDE_BUY else a[ib + I_BEST_BID]
+        if bp == 0 or not crosses(side, bp, limit):
+            break
+        li = lidx(a, instr, opp, bp)
+        changed = False
+        traded = False
+        stop = False
+        m = a[li + L_HEAD]
+        while m != 0 and q > 0:
+            pm = pidx(a, m)
+            nxt = a[pm + P_NEXT]
+            if smp != SMP_NONE and a[pm + P_ACCOUNT] == acct:
+                if smp == SMP_CANCEL_RESTING or smp == SMP_CANCEL_BOTH:
+                    emit_order(a, EV_CANCELED, m, a[pm + P_QTY], 0, CXL_SELF_MATCH)
+                    level_unlink(a, m)
+                    release(a, m)
+                    changed = True
+                if smp != SMP_CANCEL_RESTING:
+                    stop = True
+                    break
+                m = nxt
+                continue
+            mq = a[pm + P_QTY]
+            f = q if q < mq else mq
+            q -= f
+            mq -= f
+            a[pm + P_QTY] = mq
+            a[li + L_QTY] -= f
+            a[ps + P_QTY] = q
+            tid = a[H_NEXT_TRADE]
+            a[H_NEXT_TRADE] = tid + 1
+            a[H_TRADED_QTY] += f
+            a[H_N_FILLS] += 1
+            emit(a, EV_TRADE, instr, oid, acct, side, bp, f, q, a[pm + P_OID],
+                 a[pm + P_ACCOUNT], mq, tid)  # fmt: skip
+            traded = True
+            changed = True
+            if mq == 0:
+                level_unlink(a, m)
+                release(a, m)
+            m = nxt
+        if traded:
+            a[ib + I_LAST] = bp
+            a[ib + I_TRADED] = a[H_SEQ]
+        if changed:
+            emit_level(a, instr, opp, bp)
+        if stop:
+            emit_order(a, EV_CANCELED, s, q, 0, CXL_SELF_MATCH)
+            a[ps + P_QTY] = 0
+            return 1
+    return 0
+
+
+@njit(cache=True)
+def execute(a, s, limit):
+    """Match slot ``s`` up to ``limit``, then rest or cancel its remainder (MR-4, MR-5)."""
+    ps = pidx(a, s)
+    a[ps + P_STATE] = S_ACTIVE
+    if match(a, s, limit) == 1:
+        release(a, s)
+        return
+    q = a[ps + P_QTY]
+    if q == 0:
+        release(a, s)
+        return
+    tif = a[ps + P_TIF]
+    typ = a[ps + P_TYPE]
+    is_market = typ == TYPE_MARKET or typ == TYPE_STOP_MARKET
+    if (tif == TIF_GTC or tif == TIF_GTD) and (not is_market or a[ps + P_PRICE] > 0):
+        a[ps + P_PRICE] = limit
+        a[ps + P_TYPE] = TYPE_LIMIT
+        a[ps + P_STATE] = S_RESTING
+        level_append(a, s)
+        emit_level(a, a[ps + P_INSTR], a[ps + P_SIDE], limit)
+    else:
+        emit_order(a, EV_CANCELED, s, q, 0, CXL_UNFILLED)
+        release(a, s)
+
+
+@njit(cache=True)
+def stop_append(a, s):
+    """Append slot ``s`` to its instrument's untriggered-stop list."""
+    ps = pidx(a, s)
+    ib = iidx(a, a[ps + P_INSTR])
+    tail = a[ib + I_STOP_TAIL]
+    a[ps + P_PREV] = tail
+    a[ps + P_NEXT] = 0
+    if tail == 0:
+        a[ib + I_STOP_HEAD] = s
+    else:
+        a[pidx(a, tail) + P_NEXT] = s
+    a[ib + I_STOP_TAIL] = s
+    a[ps + P_STATE] = S_STOP
+
+
+@njit(cache=True)
+def stop_unlink(a, s):
+    """Remove slot ``s`` from its instrument's stop list."""
+    ps = pidx(a, s)
+    ib = iidx(a, a[ps + P_INSTR])
+    prv = a[ps + P_PREV]
+    nxt = a[ps + P_NEXT]
+    if prv == 0:
+        a[ib + I_STOP_HEAD] = nxt
+    else:
+        a[pidx(a, prv) + P_NEXT] = nxt
+    if nxt == 0:
+        a[ib + I_STOP_TAIL] = prv
+    else:
+        a[pidx(a, nxt) + P_PREV] = prv
+    a[ps + P_PREV] = 0
+    a[ps + P_NEXT] = 0
+
+
+@njit(cache=True)
+def remove(a, s, kind, code):
+    """Take live order ``s`` off the book or stop list with one event of ``kind``."""
+    ps = pidx(a, s)
+    emit_order(a, kind, s, a[ps + P_QTY], 0, code)
+    if a[ps + P_STATE] == S_RESTING:
+        instr = a[ps + P_INSTR]
+        side = a[ps + P_SIDE]
+        price = a[ps + P_PRICE]
+        level_unlink(a, s)
+        release(a, s)
+        emit_level(a, instr, side, price)
+    else:
+        stop_unlink(a, s)
+        release(a, s)
+
+
+@njit(cache=True)
+def fire(a, s):
+    """Process triggered stop ``s`` as a new limit or market order (MR-8)."""
+    ps = pidx(a, s)
+    instr = a[ps + P_INSTR]
+    side = a[ps + P_SIDE]
+    ib = iidx(a, instr)
+    q = a[ps + P_QTY]
+    if a[ps + P_TYPE] == TYPE_STOP_MARKET:
+        opp_best = a[ib + I_BEST_ASK] if side == SIDE_BUY else a[ib + I_BEST_BID]
+        if opp_best == 0:
+            emit_order(a, EV_CANCELED, s, q, 0, CXL_NO_LIQUIDITY)
+            release(a, s)
+            return
+        limit, prot = market_limit(a, instr, side)
+        a[ps + P_PRICE] = prot
+    else:
+        limit = a[ps + P_PRICE]
+    if a[ps + P_TIF] == TIF_FOK and available(a, instr, side, limit, a[ps + P_ACCOUNT], q) < q:
+        emit_order(a, EV_CANCELED, s, q, 0, CXL_UNFILLED)
+        release(a, s)
+        return
+    execute(a, s, limit)
+
+
+@njit(cache=True)
+def run_stops(a, instr):
+    """Trigger the instrument's stops while the last trade price satisfies one (MR-8)."""
+    ib = iidx(a, instr)
+    if a[ib + I_TRADED] != a[H_SEQ]:
+        return
+    while True:
+        last = a[ib + I_LAST]
+        s = a[ib + I_STOP_HEAD]
+        while s != 0:
+            ps = pidx(a, s)
+            trig = a[ps + P_TRIGGER]
+            if a[ps + P_SIDE] == SIDE_BUY:
+                if last >= trig:
+                    break
+            elif last <= trig:
+                break
+            s = a[ps + P_NEXT]
+        if s == 0:
+            return
+        stop_unlink(a, s)
+        q = a[pidx(a, s) + P_QTY]
+        emit_order(a, EV_TRIGGERED, s, q, q, 0)
+        fire(a, s)

@@ -1,0 +1,5 @@
+import sys
+
+from flopex.cli import main
+
+sys.exit(main())
