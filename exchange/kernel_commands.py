@@ -201,8 +201,7 @@ def post_only_price(a, instr, side, price, flags):
         if flags & FLAG_REJECT_POST_ONLY:
             return price, 0, REJ_POST_ONLY_WOULD_CROSS
         newp = best + tick
-    lo, hi = band_edges(a, instr)
-    if newp < lo or newp > hi:
+    if price_check(a, instr, newp) != 0:
         return price, 0, REJ_POST_ONLY_WOULD_CROSS
     return newp, 1, 0
 

@@ -99,33 +99,31 @@ def band_edges(a, instr):
 
 @njit(cache=True)
 def market_limit(a, instr, side):
-    """Return (matching limit, protection price or 0) of a market order (MR-4)."""
+    """Return (matching limit, protection price or 0) of a market order (MR-4).
+
+    Protection and band are clamped to the grid before any addition, so int64 cannot
+    overflow. A protection price that tick rounding pushes off the grid crosses
+    nothing and may not rest (``execute`` checks the grid).
+    """
     ib = iidx(a, instr)
     mx = a[H_MAX_PRICE]
-    lo, hi = band_edges(a, instr)
+    band = a[ib + I_BAND]
+    ref = a[ib + I_REF]
+    band_on = band > 0 and ref > 0
+    b = min(band, mx)
     prot = a[ib + I_PROTECTION]
-    tick = a[ib + I_TICK]
-    if side == SIDE_BUY:
-        if prot <= 0:
-            return hi, 0
-        best = a[ib + I_BEST_ASK]
-        lim = best + prot if prot < mx else mx
-        lim = min(lim, hi)
-        lim -= lim % tick
-        if lim < 1:
-            lim = tick
-        return lim, lim
     if prot <= 0:
-        return lo, 0
-    best = a[ib + I_BEST_BID]
-    lim = best - prot if prot < best else 1
-    lim = max(lim, lo)
-    r = lim % tick
-    if r != 0:
-        lim += tick - r
-    while lim > mx:
-        lim -= tick
-    return lim, lim
+        if side == SIDE_BUY:
+            return (min(ref + b, mx) if band_on else mx), 0
+        return (max(ref - b, 1) if band_on else 1), 0
+    p = min(prot, mx)
+    x = a[ib + I_BEST_ASK] + p if side == SIDE_BUY else a[ib + I_BEST_BID] - p
+    x = min(max(x, 1), mx)
+    if band_on:
+        x = min(max(x, ref - b), ref + b)
+    tick = a[ib + I_TICK]
+    x = x // tick * tick if side == SIDE_BUY else -(-x // tick) * tick
+    return x, x
 
 
 @njit(cache=True)
@@ -239,7 +237,8 @@ def execute(a, s, limit):
     tif = a[ps + P_TIF]
     typ = a[ps + P_TYPE]
     is_market = typ == TYPE_MARKET or typ == TYPE_STOP_MARKET
-    if (tif == TIF_GTC or tif == TIF_GTD) and (not is_market or a[ps + P_PRICE] > 0):
+    on_grid = 1 <= a[ps + P_PRICE] <= a[H_MAX_PRICE]
+    if (tif == TIF_GTC or tif == TIF_GTD) and (not is_market or on_grid):
         a[ps + P_PRICE] = limit
         a[ps + P_TYPE] = TYPE_LIMIT
         a[ps + P_STATE] = S_RESTING
