@@ -45,7 +45,6 @@ from exchange.layout import (
     H_OFF_INSTR,
     H_OFF_LEVELS,
     H_OFF_MAP,
-    H_OFF_POOL,
     H_POOL_HWM,
     H_SEQ,
     H_TS,
@@ -74,6 +73,7 @@ from exchange.layout import (
     P_STATE,
     P_TIF,
     PF,
+    POOL_BASE,
     S_FREE,
 )
 
@@ -105,7 +105,7 @@ def emit(a, kind, instr, oid, acct, side, price, qty, rem, ooid, oacct, orem, co
 @njit(cache=True)
 def emit_order(a, kind, s, qty, rem, code):
     """Append an event about the order in slot ``s``."""
-    p = a[H_OFF_POOL] + s * PF
+    p = POOL_BASE + s * PF
     emit(a, kind, a[p + P_INSTR], a[p + P_OID], a[p + P_ACCOUNT], a[p + P_SIDE], a[p + P_PRICE],
          qty, rem, 0, 0, 0, code)  # fmt: skip
 
@@ -113,7 +113,7 @@ def emit_order(a, kind, s, qty, rem, code):
 @njit(cache=True)
 def pidx(a, s):
     """Return the arena index of pool slot ``s``."""
-    return a[H_OFF_POOL] + s * PF
+    return POOL_BASE + s * PF
 
 
 @njit(cache=True)
