@@ -128,30 +128,29 @@ def market_limit(a, instr, side):
 
 @njit(cache=True)
 def available(a, instr, side, limit, acct, need):
-    """Return the quantity a FOK aggressor could take within ``limit`` (MR-6), up to ``need``."""
+    """Return ``need`` if a FOK aggressor could take it within ``limit`` (MR-6), else less.
+
+    Compares each order with what is still missing instead of summing, so huge
+    quantities cannot overflow int64.
+    """
     smp = a[H_SMP]
     opp = 1 - side
     ib = iidx(a, instr)
     p = a[ib + I_BEST_ASK] if side == SIDE_BUY else a[ib + I_BEST_BID]
     total = 0
     while p != 0 and crosses(side, p, limit):
-        li = lidx(a, instr, opp, p)
-        if smp == SMP_NONE:
-            total += a[li + L_QTY]
-        else:
-            m = a[li + L_HEAD]
-            while m != 0:
-                pm = pidx(a, m)
-                if a[pm + P_ACCOUNT] == acct:
-                    if smp != SMP_CANCEL_RESTING:
-                        return total
-                else:
-                    total += a[pm + P_QTY]
-                    if total >= need:
-                        return total
-                m = a[pm + P_NEXT]
-        if total >= need:
-            return total
+        m = a[lidx(a, instr, opp, p) + L_HEAD]
+        while m != 0:
+            pm = pidx(a, m)
+            if smp != SMP_NONE and a[pm + P_ACCOUNT] == acct:
+                if smp != SMP_CANCEL_RESTING:
+                    return total
+            else:
+                q = a[pm + P_QTY]
+                if q >= need - total:
+                    return need
+                total += q
+            m = a[pm + P_NEXT]
         p = next_best(a, instr, opp, p)
     return total
 
