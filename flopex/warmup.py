@@ -13,18 +13,25 @@ import hashlib
 import time
 from pathlib import Path
 
-KERNEL_DIRS = ("exchange",)
-KERNEL_MODULES = ("codes.py", "layout.py", "kernel_*.py")
+KERNEL_DIRS = ("exchange", "clearing")
+# Modules whose constants numba freezes into compiled kernels, beside the kernels.
+CONSTANT_MODULES = ("exchange/codes.py", "exchange/layout.py")
+
+
+def kernel_sources(root: Path) -> list[Path]:
+    """Return every module that holds a numba kernel or constants kernels compile in."""
+    found = {root / m for m in CONSTANT_MODULES}
+    for d in KERNEL_DIRS:
+        found |= {f for f in (root / d).rglob("*.py") if "njit" in f.read_text()}
+    return sorted(found)
 
 
 def kernel_fingerprint(root: Path) -> str:
-    """Return a SHA-256 over the source of every module in the kernel packages."""
+    """Return a SHA-256 over the source of every kernel module."""
     h = hashlib.sha256()
-    for d in KERNEL_DIRS:
-        for pattern in KERNEL_MODULES:
-            for f in sorted((root / d).glob(pattern)):
-                h.update(f.name.encode())
-                h.update(f.read_bytes())
+    for f in kernel_sources(root):
+        h.update(str(f.relative_to(root)).encode())
+        h.update(f.read_bytes())
     return h.hexdigest()
 
 
@@ -36,7 +43,7 @@ def ensure_fresh_cache(root: Path) -> bool:
         return False
     for d in KERNEL_DIRS:
         for pattern in ("*.nbi", "*.nbc"):
-            for f in (root / d / "__pycache__").glob(pattern):
+            for f in (root / d).rglob(pattern):
                 f.unlink()
     stamp.parent.mkdir(exist_ok=True)
     stamp.write_text(fp)
