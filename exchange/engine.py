@@ -33,8 +33,11 @@ class Engine:
         smp: int = SMP_CANCEL_RESTING,
         emit: int = EMIT_ALL,
         order_capacity: int = 1 << 12,
+        event_capacity: int = 1 << 14,
     ) -> None:
-        self.arena = L.allocate(n_instruments, max_price, n_accounts, order_capacity, smp, emit)
+        self.arena = L.allocate(
+            n_instruments, max_price, n_accounts, order_capacity, smp, emit, ev_cap=event_capacity
+        )
         self._one = np.zeros((1, CMD_WIDTH), dtype=np.int64)
 
     # ------------------------------------------------------------------ entry points
@@ -72,14 +75,20 @@ class Engine:
         return self.arena[off : off + n * EV_WIDTH].reshape(n, EV_WIDTH).copy()
 
     def _grow(self) -> None:
-        """Double the pool (and id map) when full, or the id map alone on a collision."""
+        """Grow what blocks the next command: the pool (doubled, with the id map) when
+        full, the event room when the live orders could overflow it, else the id map."""
         a = self.arena
         cap = int(a[L.H_POOL_CAP])
         map_size = int(a[L.H_MAP_MASK]) + 1
+        ev_cap = int(a[L.H_EV_CAP])
+        need = L.events_needed(int(a[L.H_N_LIVE]) + 1)
         if a[L.H_FREE_HEAD] == 0:
-            self.arena = L.grow(a, 2 * cap, 2 * map_size)
-        else:
-            self.arena = L.grow(a, cap, 2 * map_size)
+            cap, map_size = 2 * cap, 2 * map_size
+        elif ev_cap - int(a[L.H_EV_N]) >= need:
+            map_size *= 2
+        if ev_cap < need:
+            ev_cap = max(2 * ev_cap, need)
+        self.arena = L.grow(a, cap, map_size, ev_cap)
 
     # ----------------------------------------------------------------------- queries
     @property

@@ -580,6 +580,8 @@ def process(a, cmds, i):
 def step(a, cmds, i):
     """Process one command with an empty event buffer; return its event count or -1."""
     a[H_EV_N] = 0
+    if a[H_EV_CAP] < 6 * (a[H_N_LIVE] + 1) + 16:  # layout.events_needed
+        return -1
     return process(a, cmds, i)
 
 
@@ -588,7 +590,7 @@ def run_batch(a, cmds, start, stop):
     """Process rows ``start..stop-1`` while events surely fit; return the next row to do."""
     i = start
     while i < stop:
-        if a[H_EV_CAP] - a[H_EV_N] < 6 * (a[H_N_LIVE] + 1) + 16:
+        if a[H_EV_CAP] - a[H_EV_N] < 6 * (a[H_N_LIVE] + 1) + 16:  # layout.events_needed
             break
         if process(a, cmds, i) < 0:
             break

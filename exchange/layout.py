@@ -115,8 +115,13 @@ def _pow2_at_least(n: int) -> int:
     return 1 << max(4, (n - 1).bit_length())
 
 
+def events_needed(n_live: int) -> int:
+    """Return the event room one command may need with ``n_live`` live orders (worst case)."""
+    return 6 * (n_live + 1) + 16
+
+
 def section_sizes(
-    n_instr: int, max_price: int, n_accounts: int, pool_cap: int, map_size: int
+    n_instr: int, max_price: int, n_accounts: int, pool_cap: int, map_size: int, ev_cap: int
 ) -> list[int]:
     """Return the sizes (in int64 words) of the sections after the header."""
     return [
@@ -125,7 +130,7 @@ def section_sizes(
         n_instr * 2 * (max_price + 1) * LF,
         n_accounts * AF,
         map_size,
-        (6 * pool_cap + 64) * EV_WIDTH,
+        ev_cap * EV_WIDTH,
     ]
 
 
@@ -137,14 +142,23 @@ def allocate(
     smp: int,
     emit: int,
     map_size: int = 0,
+    ev_cap: int = 1 << 14,
 ) -> Arena:
-    """Return a fresh, pre-faulted arena for the given capacities (counts, prices in units)."""
+    """Return a fresh, pre-faulted arena for the given capacities (counts, prices in units).
+
+    ``ev_cap`` (events) starts small: the engine grows it when the live orders could
+    need more room for one command than it has (``events_needed``).
+    """
     if n_instr < 1 or max_price < 1 or n_accounts < 1 or pool_cap < 1:
         raise ValueError("instruments, max_price, accounts and pool capacity must be >= 1")
     map_size = _pow2_at_least(max(map_size, 4 * pool_cap))
-    sizes = section_sizes(n_instr, max_price, n_accounts, pool_cap, map_size)
+    ev_cap = max(ev_cap, events_needed(0))
+    sizes = section_sizes(n_instr, max_price, n_accounts, pool_cap, map_size, ev_cap)
     total = HEADER + sum(sizes)
-    a = np.zeros(total, dtype=np.int64)  # np.zeros writes every page: pre-faulted
+    # np.zeros maps large arrays lazily (zero pages on first touch); writing every page
+    # now keeps page faults out of the first commands.
+    a = np.empty(total, dtype=np.int64)
+    a.fill(0)
     off = HEADER
     for field, size in zip(
         (H_OFF_POOL, H_OFF_INSTR, H_OFF_LEVELS, H_OFF_ACCT, H_OFF_MAP, H_OFF_EV), sizes, strict=True
@@ -162,7 +176,7 @@ def allocate(
     a[H_EMIT] = emit
     a[H_POOL_CAP] = pool_cap
     a[H_MAP_MASK] = map_size - 1
-    a[H_EV_CAP] = 6 * pool_cap + 64
+    a[H_EV_CAP] = ev_cap
     # Free list: every slot 1..pool_cap linked through P_NEXT.
     pool = a[a[H_OFF_POOL] : a[H_OFF_POOL] + (pool_cap + 1) * PF].reshape(pool_cap + 1, PF)
     pool[1:pool_cap, P_NEXT] = np.arange(2, pool_cap + 1)
@@ -170,11 +184,13 @@ def allocate(
     return a
 
 
-def grow(a: Arena, pool_cap: int, map_size: int) -> Arena:
-    """Return a copy of arena ``a`` with a larger pool, id map and event buffer."""
+def grow(a: Arena, pool_cap: int, map_size: int, ev_cap: int) -> Arena:
+    """Return a copy of arena ``a`` with the given (not smaller) pool, id map and event room."""
     n_instr, max_price, n_acc = int(a[H_N_INSTR]), int(a[H_MAX_PRICE]), int(a[H_N_ACCOUNTS])
     old_cap = int(a[H_POOL_CAP])
-    b = allocate(n_instr, max_price, n_acc, pool_cap, int(a[H_SMP]), int(a[H_EMIT]), map_size)
+    b = allocate(
+        n_instr, max_price, n_acc, pool_cap, int(a[H_SMP]), int(a[H_EMIT]), map_size, ev_cap
+    )
     keep = {H_OFF_INSTR, H_OFF_LEVELS, H_OFF_POOL, H_OFF_ACCT, H_OFF_MAP, H_OFF_EV}
     keep |= {H_TOTAL, H_POOL_CAP, H_FREE_HEAD, H_MAP_MASK, H_EV_CAP, H_EV_N}
     for f in range(HEADER):

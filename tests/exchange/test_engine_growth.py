@@ -65,3 +65,26 @@ def test_a_batch_that_outgrows_the_pool_returns_every_event_in_order() -> None:
     assert list(trades[:, c.E_PRICE]) == [500 + i for i in range(40)]
     assert list(trades[:, c.E_CODE]) == list(range(1, 41))  # trade ids
     e.check_invariants()
+
+
+def test_the_event_room_grows_so_a_mass_cancel_of_many_orders_loses_no_event() -> None:
+    e = Engine(1, 1000, 4, order_capacity=4, event_capacity=1)
+    e.process(C.list_instrument(0))
+    for i in range(40):
+        e.process(C.limit(0, 1, c.SIDE_SELL, 1, 300 + i))
+    ev = e.process(C.mass_cancel(account=1))
+    assert list(ev[:, c.E_KIND]) == [c.EV_CANCELED, c.EV_BOOK] * 40
+    assert int(e.arena[L.H_EV_CAP]) >= L.events_needed(40)
+    e.check_invariants()
+
+
+def test_a_batch_drains_and_grows_the_event_room_without_dropping_events() -> None:
+    e = Engine(1, 1000, 4, order_capacity=4, event_capacity=1)
+    rows = [C.list_instrument(0)]
+    rows += [C.limit(0, 2, c.SIDE_BUY, 1, 100 + i) for i in range(60)]
+    rows += [C.mass_cancel(account=2)]
+    ev = e.process_batch(C.stack(rows))
+    kinds = list(ev[:, c.E_KIND])
+    assert kinds.count(c.EV_ACCEPTED) == 60 and kinds.count(c.EV_CANCELED) == 60
+    assert list(ev[:, c.E_SEQ]) == sorted(ev[:, c.E_SEQ])
+    assert e.levels(0, c.SIDE_BUY) == []
