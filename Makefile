@@ -34,7 +34,9 @@ test: $(STAMP)  ## run the whole test suite (lint and types first)
 	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q tests/exchange -m "not slow"
 
 bench: $(BENCH_STAMP)  ## run the benchmarks and rewrite benchmarks/RESULTS.md
+	$(BIN)/python -m flopex.warmup
 	$(BIN)/python -m benchmarks.bench_matching
+	$(BIN)/python -m benchmarks.bench_clearing
 
 lint: $(STAMP)  ## ruff lint + format check, mypy on exchange/ and clearing/
 	$(BIN)/ruff check .

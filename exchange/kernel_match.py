@@ -75,7 +75,7 @@ from exchange.layout import (
 )
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def crosses(side, price, limit):
     """Return True if an opposite level at ``price`` is within an aggressor's ``limit``."""
     if side == SIDE_BUY:
@@ -83,7 +83,7 @@ def crosses(side, price, limit):
     return price >= limit
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def band_edges(a, instr):
     """Return the (low, high) prices the instrument's band allows (the grid when off)."""
     ib = iidx(a, instr)
@@ -97,7 +97,7 @@ def band_edges(a, instr):
     return max(lo, 1), min(hi, mx)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def market_limit(a, instr, side):
     """Return (matching limit, protection price or 0) of a market order (MR-4).
 
@@ -126,7 +126,7 @@ def market_limit(a, instr, side):
     return x, x
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def available(a, instr, side, limit, acct, need):
     """Return ``need`` if a FOK aggressor could take it within ``limit`` (MR-6), else less.
 
@@ -155,7 +155,7 @@ def available(a, instr, side, limit, acct, need):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def match(a, s, limit):
     """Match aggressor slot ``s`` up to ``limit`` (MR-5, MR-7); return 1 if SMP stopped it."""
     ps = pidx(a, s)
@@ -221,7 +221,7 @@ def match(a, s, limit):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def execute(a, s, limit):
     """Match slot ``s`` up to ``limit``, then rest or cancel its remainder (MR-4, MR-5)."""
     ps = pidx(a, s)
@@ -248,7 +248,7 @@ def execute(a, s, limit):
         release(a, s)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def stop_append(a, s):
     """Append slot ``s`` to its instrument's untriggered-stop list."""
     ps = pidx(a, s)
@@ -264,7 +264,7 @@ def stop_append(a, s):
     a[ps + P_STATE] = S_STOP
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def stop_unlink(a, s):
     """Remove slot ``s`` from its instrument's stop list."""
     ps = pidx(a, s)
@@ -283,7 +283,7 @@ def stop_unlink(a, s):
     a[ps + P_NEXT] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False, inline="always")
 def remove(a, s, kind, code):
     """Take live order ``s`` off the book or stop list with one event of ``kind``."""
     ps = pidx(a, s)
@@ -300,7 +300,7 @@ def remove(a, s, kind, code):
         release(a, s)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def fire(a, s):
     """Process triggered stop ``s`` as a new limit or market order (MR-8)."""
     ps = pidx(a, s)
@@ -325,7 +325,7 @@ def fire(a, s):
     execute(a, s, limit)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def run_stops(a, instr):
     """Trigger the instrument's stops while the last trade price satisfies one (MR-8)."""
     ib = iidx(a, instr)
