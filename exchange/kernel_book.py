@@ -1,13 +1,11 @@
 """Kernel primitives over the arena: events, order slots, the id map, accounts, levels.
 
-Free ``@njit(cache=True)`` functions; ``a`` is always the arena (``exchange/layout.py``).
+Free kernel functions (``exchange.jit``); ``a`` is always the arena (``exchange/layout.py``).
 Prices in price units, quantities in contracts. Every function is O(1) except
 ``next_best`` (O(levels scanned), bounded by the side's price range).
 """
 
 from __future__ import annotations
-
-from numba import njit
 
 from exchange.codes import (
     E_ACCOUNT,
@@ -29,6 +27,7 @@ from exchange.codes import (
     SIDE_BUY,
     TIF_GTD,
 )
+from exchange.jit import kernel, kernel_inline
 from exchange.layout import (
     A_HEAD,
     A_TAIL,
@@ -78,7 +77,7 @@ from exchange.layout import (
 )
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@kernel_inline
 def emit(a, kind, instr, oid, acct, side, price, qty, rem, ooid, oacct, orem, code):
     """Append one event (if its kind is in the emission mask) stamped with seq and ts."""
     if (a[H_EMIT] >> kind) & 1 == 0:
@@ -102,7 +101,7 @@ def emit(a, kind, instr, oid, acct, side, price, qty, rem, ooid, oacct, orem, co
     a[H_EV_N] = n + 1
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@kernel_inline
 def emit_order(a, kind, s, qty, rem, code):
     """Append an event about the order in slot ``s``."""
     p = POOL_BASE + s * PF
@@ -110,39 +109,39 @@ def emit_order(a, kind, s, qty, rem, code):
          qty, rem, 0, 0, 0, code)  # fmt: skip
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def pidx(a, s):
     """Return the arena index of pool slot ``s``."""
     return POOL_BASE + s * PF
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def iidx(a, instr):
     """Return the arena index of instrument slot ``instr``."""
     return a[H_OFF_INSTR] + instr * IF
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def lidx(a, instr, side, price):
     """Return the arena index of the level at ``price`` on ``side`` of ``instr``."""
     return a[H_OFF_LEVELS] + ((instr * 2 + side) * a[H_GRID] + price) * LF
 
 
 # ----------------------------------------------------------------------- slots and ids
-@njit(cache=True, _nrt=False)
+@kernel
 def map_pos(a, oid):
     """Return the id-map index for order id ``oid``."""
     return a[H_OFF_MAP] + (oid & a[H_MAP_MASK])
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def map_free_for(a, oid):
     """Return True if ``oid`` can be entered in the id map without evicting a live order."""
     s = a[map_pos(a, oid)]
     return s == 0 or a[pidx(a, s) + P_STATE] == S_FREE or a[pidx(a, s) + P_OID] == oid
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def find(a, oid):
     """Return the slot of live order ``oid``, or 0."""
     if oid <= 0:
@@ -156,7 +155,7 @@ def find(a, oid):
     return s
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def alloc(a, oid):
     """Take a free slot for order ``oid`` (caller checked capacity) and index it."""
     s = a[H_FREE_HEAD]
@@ -171,7 +170,7 @@ def alloc(a, oid):
     return s
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def release(a, s):
     """Return slot ``s`` to the free list and drop it from the id map and account list."""
     p = pidx(a, s)
@@ -189,7 +188,7 @@ def release(a, s):
 
 
 # ------------------------------------------------------------------------- accounts
-@njit(cache=True, _nrt=False)
+@kernel
 def acct_append(a, s):
     """Append slot ``s`` to its account's order list (the list stays in id order)."""
     p = pidx(a, s)
@@ -204,7 +203,7 @@ def acct_append(a, s):
     a[ab + A_TAIL] = s
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def acct_unlink(a, s):
     """Remove slot ``s`` from its account's order list."""
     p = pidx(a, s)
@@ -224,7 +223,7 @@ def acct_unlink(a, s):
 
 
 # --------------------------------------------------------------------------- levels
-@njit(cache=True, _nrt=False)
+@kernel
 def next_best(a, instr, side, price):
     """Return the best non-empty price on ``side`` strictly worse than ``price``, or 0."""
     ib = iidx(a, instr)
@@ -253,7 +252,7 @@ def next_best(a, instr, side, price):
     return 0
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@kernel_inline
 def level_append(a, s):
     """Rest slot ``s`` at the back of its price level and update best and bounds."""
     p = pidx(a, s)
@@ -294,7 +293,7 @@ def level_append(a, s):
         a[ib + I_N_ASK] += 1
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@kernel_inline
 def level_unlink(a, s):
     """Take slot ``s`` out of its price level, updating totals, best and counts."""
     p = pidx(a, s)
@@ -327,7 +326,7 @@ def level_unlink(a, s):
             a[ib + I_BEST_ASK] = next_best(a, instr, side, price)
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@kernel_inline
 def emit_level(a, instr, side, price):
     """Emit the EV_BOOK event for one level (new total and order count)."""
     li = lidx(a, instr, side, price)

@@ -7,8 +7,6 @@ id map must grow first (the owning ``Engine`` grows the arena and calls again).
 
 from __future__ import annotations
 
-from numba import njit
-
 from exchange.codes import (
     C_ACCOUNT,
     C_EXPIRE,
@@ -81,6 +79,7 @@ from exchange.codes import (
     TYPE_STOP_LIMIT,
     TYPE_STOP_MARKET,
 )
+from exchange.jit import kernel, kernel_inline
 from exchange.kernel_book import (
     acct_append,
     alloc,
@@ -144,7 +143,7 @@ from exchange.layout import (
 )
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def reject(a, cmds, i, code):
     """Emit EV_REJECTED for command row ``i`` with reason ``code`` (MR-12)."""
     op = cmds[i, C_OP]
@@ -153,7 +152,7 @@ def reject(a, cmds, i, code):
          cmds[i, C_PRICE], cmds[i, C_QTY], 0, 0, 0, 0, code)  # fmt: skip
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def price_check(a, instr, price):
     """Return 0 if ``price`` passes grid, tick and band checks (MR-3 step 6), else a reject code."""
     if price < 1 or price > a[H_MAX_PRICE]:
@@ -167,7 +166,7 @@ def price_check(a, instr, price):
     return 0
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def trigger_ok(a, instr, side, trig):
     """Return True if stop trigger ``trig`` is valid now (MR-3 step 8)."""
     ib = iidx(a, instr)
@@ -182,7 +181,7 @@ def trigger_ok(a, instr, side, trig):
     return True
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def post_only_price(a, instr, side, price, flags):
     """Return (price, repriced, reject code) for a post-only order (MR-3 step 11)."""
     ib = iidx(a, instr)
@@ -206,7 +205,7 @@ def post_only_price(a, instr, side, price, flags):
     return newp, 1, 0
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def instrument_state_code(a, instr):
     """Return 0 if new orders may enter ``instr``, else the reject code (MR-3 steps 1-2)."""
     if instr < 0 or instr >= a[H_N_INSTR]:
@@ -221,7 +220,7 @@ def instrument_state_code(a, instr):
     return 0
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def validate_new(a, cmds, i):
     """Return (reject code, qty, price, repriced) for a new order (MR-3 steps 1-11)."""
     instr = cmds[i, C_INSTR]
@@ -283,7 +282,7 @@ def validate_new(a, cmds, i):
     return 0, qty, price, repriced
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def new_order(a, cmds, i):
     """Validate, accept and execute (or store, for stops) a new order."""
     code, qty, price, repriced = validate_new(a, cmds, i)
@@ -331,7 +330,7 @@ def new_order(a, cmds, i):
     run_stops(a, instr)
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def owned_order(a, cmds, i):
     """Return (slot, reject code) for the order a cancel or replace names (MR-9, MR-10)."""
     acct = cmds[i, C_ACCOUNT]
@@ -345,7 +344,7 @@ def owned_order(a, cmds, i):
     return s, 0
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def cancel(a, cmds, i):
     """Cancel one order (MR-10)."""
     s, code = owned_order(a, cmds, i)
@@ -355,7 +354,7 @@ def cancel(a, cmds, i):
     remove(a, s, EV_CANCELED, CXL_USER)
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def validate_replace(a, cmds, i, s):
     """Return (reject code, new price, new trigger) for a replace of slot ``s`` (MR-9)."""
     ps = pidx(a, s)
@@ -389,7 +388,7 @@ def validate_replace(a, cmds, i, s):
     return 0, price, trig
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def replace(a, cmds, i):
     """Change an order's price and open quantity (MR-9)."""
     s, code = owned_order(a, cmds, i)
@@ -426,14 +425,14 @@ def replace(a, cmds, i):
     run_stops(a, instr)
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def matches_filter(a, s, instr, side):
     """Return True if live slot ``s`` is in instrument ``instr`` and on ``side`` (-1 = any)."""
     ps = pidx(a, s)
     return (instr == -1 or a[ps + P_INSTR] == instr) and (side == -1 or a[ps + P_SIDE] == side)
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def remove_matching(a, acct, instr, side, kind, code):
     """Remove the live orders of one account (-1 = all) that match, in ascending id order."""
     first = 0 if acct == -1 else acct
@@ -447,7 +446,7 @@ def remove_matching(a, acct, instr, side, kind, code):
             s = nxt
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def mass_cancel(a, cmds, i):
     """Cancel every order matching account, instrument and side filters (MR-10)."""
     instr = cmds[i, C_INSTR]
@@ -467,7 +466,7 @@ def mass_cancel(a, cmds, i):
     remove_matching(a, acct, instr, side, EV_CANCELED, CXL_MASS)
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def expire(a, cmds, i):
     """Expire every GTD order whose expiry is <= the command time (MR-10)."""
     if a[H_N_GTD] == 0:
@@ -483,7 +482,7 @@ def expire(a, cmds, i):
             s = nxt
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def set_status(a, instr, new):
     """Apply a status transition (MR-11); return 0 or REJ_INVALID_PARAM."""
     ib = iidx(a, instr)
@@ -506,7 +505,7 @@ def set_status(a, instr, new):
     return 0
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def set_param(a, cmds, i):
     """Set one instrument parameter (MR-11)."""
     instr = cmds[i, C_INSTR]
@@ -550,7 +549,7 @@ def set_param(a, cmds, i):
     emit(a, EV_STATUS, instr, 0, 0, param, value, 0, 0, 0, 0, 0, 0)
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@kernel_inline
 def process(a, cmds, i):
     """Process command row ``i``; return events written, or -1 if the arena must grow."""
     op = cmds[i, C_OP]
@@ -576,7 +575,7 @@ def process(a, cmds, i):
     return a[H_EV_N] - n0
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def step(a, cmds, i):
     """Process one command with an empty event buffer; return its event count or -1."""
     a[H_EV_N] = 0
@@ -585,7 +584,7 @@ def step(a, cmds, i):
     return process(a, cmds, i)
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def run_batch(a, cmds, start, stop):
     """Process rows ``start..stop-1`` while events surely fit; return the next row to do."""
     i = start

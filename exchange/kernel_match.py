@@ -6,8 +6,6 @@ units, quantities in contracts. ``match`` is O(levels crossed + orders met).
 
 from __future__ import annotations
 
-from numba import njit
-
 from exchange.codes import (
     CXL_NO_LIQUIDITY,
     CXL_SELF_MATCH,
@@ -26,6 +24,7 @@ from exchange.codes import (
     TYPE_MARKET,
     TYPE_STOP_MARKET,
 )
+from exchange.jit import kernel, kernel_inline
 from exchange.kernel_book import (
     emit,
     emit_level,
@@ -75,7 +74,7 @@ from exchange.layout import (
 )
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def crosses(side, price, limit):
     """Return True if an opposite level at ``price`` is within an aggressor's ``limit``."""
     if side == SIDE_BUY:
@@ -83,7 +82,7 @@ def crosses(side, price, limit):
     return price >= limit
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def band_edges(a, instr):
     """Return the (low, high) prices the instrument's band allows (the grid when off)."""
     ib = iidx(a, instr)
@@ -97,7 +96,7 @@ def band_edges(a, instr):
     return max(lo, 1), min(hi, mx)
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def market_limit(a, instr, side):
     """Return (matching limit, protection price or 0) of a market order (MR-4).
 
@@ -126,7 +125,7 @@ def market_limit(a, instr, side):
     return x, x
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def available(a, instr, side, limit, acct, need):
     """Return ``need`` if a FOK aggressor could take it within ``limit`` (MR-6), else less.
 
@@ -155,7 +154,7 @@ def available(a, instr, side, limit, acct, need):
     return total
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def match(a, s, limit):
     """Match aggressor slot ``s`` up to ``limit`` (MR-5, MR-7); return 1 if SMP stopped it."""
     ps = pidx(a, s)
@@ -221,7 +220,7 @@ def match(a, s, limit):
     return 0
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def execute(a, s, limit):
     """Match slot ``s`` up to ``limit``, then rest or cancel its remainder (MR-4, MR-5)."""
     ps = pidx(a, s)
@@ -248,7 +247,7 @@ def execute(a, s, limit):
         release(a, s)
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def stop_append(a, s):
     """Append slot ``s`` to its instrument's untriggered-stop list."""
     ps = pidx(a, s)
@@ -264,7 +263,7 @@ def stop_append(a, s):
     a[ps + P_STATE] = S_STOP
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def stop_unlink(a, s):
     """Remove slot ``s`` from its instrument's stop list."""
     ps = pidx(a, s)
@@ -283,7 +282,7 @@ def stop_unlink(a, s):
     a[ps + P_NEXT] = 0
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@kernel_inline
 def remove(a, s, kind, code):
     """Take live order ``s`` off the book or stop list with one event of ``kind``."""
     ps = pidx(a, s)
@@ -300,7 +299,7 @@ def remove(a, s, kind, code):
         release(a, s)
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def fire(a, s):
     """Process triggered stop ``s`` as a new limit or market order (MR-8)."""
     ps = pidx(a, s)
@@ -325,7 +324,7 @@ def fire(a, s):
     execute(a, s, limit)
 
 
-@njit(cache=True, _nrt=False)
+@kernel
 def run_stops(a, instr):
     """Trigger the instrument's stops while the last trade price satisfies one (MR-8)."""
     ib = iidx(a, instr)

@@ -18,11 +18,16 @@ KERNEL_DIRS = ("exchange", "clearing")
 CONSTANT_MODULES = ("exchange/codes.py", "exchange/layout.py")
 
 
+def _is_kernel(source: str) -> bool:
+    """Return True if a module compiles numba kernels (directly or via exchange.jit)."""
+    return "njit" in source or "exchange.jit" in source
+
+
 def kernel_sources(root: Path) -> list[Path]:
     """Return every module that holds a numba kernel or constants kernels compile in."""
     found = {root / m for m in CONSTANT_MODULES}
     for d in KERNEL_DIRS:
-        found |= {f for f in (root / d).rglob("*.py") if "njit" in f.read_text()}
+        found |= {f for f in (root / d).rglob("*.py") if _is_kernel(f.read_text())}
     return sorted(found)
 
 
