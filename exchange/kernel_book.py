@@ -187,39 +187,55 @@ def release(a, s):
     a[H_FREE_HEAD] = s
 
 
+# ---------------------------------------------------------------------------- lists
+# Orders sit in three kinds of doubly-linked lists: a price level's FIFO and an
+# instrument's stop list (links P_PREV/P_NEXT) and an account's list (P_APREV/P_ANEXT).
+# ``head_at`` and ``tail_at`` are the arena indices holding the list's ends.
+@kernel
+def list_append(a, head_at, tail_at, s, prev_f, next_f):
+    """Append slot ``s`` to the list whose ends are at ``head_at``/``tail_at``. O(1)."""
+    p = pidx(a, s)
+    tail = a[tail_at]
+    a[p + prev_f] = tail
+    a[p + next_f] = 0
+    if tail == 0:
+        a[head_at] = s
+    else:
+        a[pidx(a, tail) + next_f] = s
+    a[tail_at] = s
+
+
+@kernel
+def list_unlink(a, head_at, tail_at, s, prev_f, next_f):
+    """Remove slot ``s`` from the list whose ends are at ``head_at``/``tail_at``. O(1)."""
+    p = pidx(a, s)
+    prv = a[p + prev_f]
+    nxt = a[p + next_f]
+    if prv == 0:
+        a[head_at] = nxt
+    else:
+        a[pidx(a, prv) + next_f] = nxt
+    if nxt == 0:
+        a[tail_at] = prv
+    else:
+        a[pidx(a, nxt) + prev_f] = prv
+    a[p + prev_f] = 0
+    a[p + next_f] = 0
+
+
 # ------------------------------------------------------------------------- accounts
 @kernel
 def acct_append(a, s):
     """Append slot ``s`` to its account's order list (the list stays in id order)."""
-    p = pidx(a, s)
-    ab = a[H_OFF_ACCT] + a[p + P_ACCOUNT] * AF
-    tail = a[ab + A_TAIL]
-    a[p + P_APREV] = tail
-    a[p + P_ANEXT] = 0
-    if tail == 0:
-        a[ab + A_HEAD] = s
-    else:
-        a[pidx(a, tail) + P_ANEXT] = s
-    a[ab + A_TAIL] = s
+    ab = a[H_OFF_ACCT] + a[pidx(a, s) + P_ACCOUNT] * AF
+    list_append(a, ab + A_HEAD, ab + A_TAIL, s, P_APREV, P_ANEXT)
 
 
 @kernel
 def acct_unlink(a, s):
     """Remove slot ``s`` from its account's order list."""
-    p = pidx(a, s)
-    ab = a[H_OFF_ACCT] + a[p + P_ACCOUNT] * AF
-    prv = a[p + P_APREV]
-    nxt = a[p + P_ANEXT]
-    if prv == 0:
-        a[ab + A_HEAD] = nxt
-    else:
-        a[pidx(a, prv) + P_ANEXT] = nxt
-    if nxt == 0:
-        a[ab + A_TAIL] = prv
-    else:
-        a[pidx(a, nxt) + P_APREV] = prv
-    a[p + P_APREV] = 0
-    a[p + P_ANEXT] = 0
+    ab = a[H_OFF_ACCT] + a[pidx(a, s) + P_ACCOUNT] * AF
+    list_unlink(a, ab + A_HEAD, ab + A_TAIL, s, P_APREV, P_ANEXT)
 
 
 # --------------------------------------------------------------------------- levels
@@ -260,14 +276,7 @@ def level_append(a, s):
     side = a[p + P_SIDE]
     price = a[p + P_PRICE]
     li = lidx(a, instr, side, price)
-    tail = a[li + L_TAIL]
-    a[p + P_PREV] = tail
-    a[p + P_NEXT] = 0
-    if tail == 0:
-        a[li + L_HEAD] = s
-    else:
-        a[pidx(a, tail) + P_NEXT] = s
-    a[li + L_TAIL] = s
+    list_append(a, li + L_HEAD, li + L_TAIL, s, P_PREV, P_NEXT)
     a[li + L_QTY] += a[p + P_QTY]
     a[li + L_COUNT] += 1
     ib = iidx(a, instr)
@@ -301,18 +310,7 @@ def level_unlink(a, s):
     side = a[p + P_SIDE]
     price = a[p + P_PRICE]
     li = lidx(a, instr, side, price)
-    prv = a[p + P_PREV]
-    nxt = a[p + P_NEXT]
-    if prv == 0:
-        a[li + L_HEAD] = nxt
-    else:
-        a[pidx(a, prv) + P_NEXT] = nxt
-    if nxt == 0:
-        a[li + L_TAIL] = prv
-    else:
-        a[pidx(a, nxt) + P_PREV] = prv
-    a[p + P_PREV] = 0
-    a[p + P_NEXT] = 0
+    list_unlink(a, li + L_HEAD, li + L_TAIL, s, P_PREV, P_NEXT)
     a[li + L_QTY] -= a[p + P_QTY]
     a[li + L_COUNT] -= 1
     ib = iidx(a, instr)

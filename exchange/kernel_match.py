@@ -33,6 +33,8 @@ from exchange.kernel_book import (
     level_append,
     level_unlink,
     lidx,
+    list_append,
+    list_unlink,
     next_best,
     pidx,
     release,
@@ -252,34 +254,15 @@ def stop_append(a, s):
     """Append slot ``s`` to its instrument's untriggered-stop list."""
     ps = pidx(a, s)
     ib = iidx(a, a[ps + P_INSTR])
-    tail = a[ib + I_STOP_TAIL]
-    a[ps + P_PREV] = tail
-    a[ps + P_NEXT] = 0
-    if tail == 0:
-        a[ib + I_STOP_HEAD] = s
-    else:
-        a[pidx(a, tail) + P_NEXT] = s
-    a[ib + I_STOP_TAIL] = s
+    list_append(a, ib + I_STOP_HEAD, ib + I_STOP_TAIL, s, P_PREV, P_NEXT)
     a[ps + P_STATE] = S_STOP
 
 
 @kernel
 def stop_unlink(a, s):
     """Remove slot ``s`` from its instrument's stop list."""
-    ps = pidx(a, s)
-    ib = iidx(a, a[ps + P_INSTR])
-    prv = a[ps + P_PREV]
-    nxt = a[ps + P_NEXT]
-    if prv == 0:
-        a[ib + I_STOP_HEAD] = nxt
-    else:
-        a[pidx(a, prv) + P_NEXT] = nxt
-    if nxt == 0:
-        a[ib + I_STOP_TAIL] = prv
-    else:
-        a[pidx(a, nxt) + P_PREV] = prv
-    a[ps + P_PREV] = 0
-    a[ps + P_NEXT] = 0
+    ib = iidx(a, a[pidx(a, s) + P_INSTR])
+    list_unlink(a, ib + I_STOP_HEAD, ib + I_STOP_TAIL, s, P_PREV, P_NEXT)
 
 
 @kernel_inline
