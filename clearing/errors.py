@@ -53,3 +53,11 @@ class InvalidTradeEvent(ClearingError, ValueError):
 
 class PositionInvariantError(ClearingError):
     """Positions violate an invariant (long open interest ≠ short open interest)."""
+
+
+class AccountInDefault(ClearingError):
+    """The account is in default: only the clearing house acts for it (CR-29)."""
+
+
+class SettlementError(ClearingError, ValueError):
+    """A settlement cannot run as asked (day out of order, contract still trading, …)."""

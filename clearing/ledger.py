@@ -7,6 +7,7 @@ all balances is zero at all times. Ledger accounts:
 
 - ``cash:<account id>`` — a trading account's cash collateral held by the CCP;
 - ``default_fund:<member id>`` — a member's contribution to the default fund;
+- ``assessment:<member id>`` — minus what a member has been assessed after a default;
 - ``ccp`` — the CCP's own capital (its "skin in the game");
 - ``fee_income`` — fees the CCP has earned;
 - ``external`` — the outside world (banks). Its balance is minus the net money ever
@@ -56,14 +57,26 @@ def default_fund_account(member_id: int) -> str:
     return f"default_fund:{int(member_id)}"
 
 
+def assessment_account(member_id: int) -> str:
+    """Return the ledger-account name of member ``member_id``'s assessments (CR-30).
+
+    Its balance is minus what the member has been assessed: money from outside the CCP.
+    """
+    return f"assessment:{int(member_id)}"
+
+
 class PostingKind(StrEnum):
-    """Why money moved. Settlement and default kinds arrive with that work."""
+    """Why money moved."""
 
     DEPOSIT = "deposit"
     WITHDRAWAL = "withdrawal"
     FEE = "fee"
     DEFAULT_FUND_CONTRIBUTION = "default_fund_contribution"
     CCP_CAPITAL = "ccp_capital"
+    VARIATION_MARGIN = "variation_margin"  # CR-26: cash legs only, summing to zero
+    DEFAULT_FUND_REFUND = "default_fund_refund"  # CR-31: contribution above requirement
+    DEFAULT_LOSS = "default_loss"  # CR-30: a waterfall layer covering a defaulter's loss
+    ASSESSMENT = "assessment"  # CR-30: a survivor's assessment, from outside the CCP
 
 
 @dataclass(frozen=True)
@@ -107,7 +120,9 @@ class Ledger:
         if number.isdigit() and str(int(number)) == number:
             if prefix == "cash" and int(number) < len(self.registry):
                 return
-            if prefix == "default_fund" and int(number) < len(self.registry.members):
+            if prefix in ("default_fund", "assessment") and int(number) < len(
+                self.registry.members
+            ):
                 return
         raise UnknownAccount(f"unknown ledger account {name!r}")
 

@@ -179,15 +179,17 @@ class PositionBook:
                     f"{int(row[_ACCOUNT])}, maker {int(row[_MAKER])}): {why}; nothing booked"
                 )
 
-    def book(self, events: IntArray) -> Booking:
+    def book(self, events: IntArray, *, charge_fees: bool = True) -> Booking:
         """Book every ``EV_TRADE`` row of engine ``events``; ignore other kinds.
 
         The whole batch is validated first: on ``InvalidTradeEvent`` nothing changes.
+        ``charge_fees=False`` books transfers that pay no fee (a default auction, CR-29).
         """
         events = np.asarray(events)
         self._validate(events)
         fees = np.zeros(self.n_accounts, dtype=np.int64)
         volume = np.zeros(self._qty.shape[1], dtype=np.int64)
+        no_fee = np.zeros(len(self.contracts), dtype=np.int64)
         fills = _book(
             events,
             self._slot_col,
@@ -196,11 +198,25 @@ class PositionBook:
             self._realised,
             fees,
             volume,
-            self.contracts.maker_fee_micros,
-            self.contracts.taker_fee_micros,
+            self.contracts.maker_fee_micros if charge_fees else no_fee,
+            self.contracts.taker_fee_micros if charge_fees else no_fee,
         )
         self._fees += fees
         return Booking(int(fills), fees, volume)
+
+    def rebase(self, contracts: ContractSet) -> PositionBook:
+        """Return a book over ``contracts`` carrying, by contract name, every column the
+        two sets share; the others are dropped (settle them in cash first). O(A·C)."""
+        new = PositionBook(self.n_accounts, contracts)
+        old = {k.name: j for j, k in enumerate(self.contracts.contracts)}
+        for j, k in enumerate(contracts.contracts):
+            i = old.get(k.name)
+            if i is not None:
+                new._qty[:, j] = self._qty[:, i]
+                new._cost[:, j] = self._cost[:, i]
+                new._realised[:, j] = self._realised[:, i]
+        new._fees[:] = self._fees
+        return new
 
     # ------------------------------------------------------------------ exports
     @staticmethod

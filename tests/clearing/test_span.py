@@ -235,8 +235,15 @@ def test_adding_to_an_outright_position_never_lowers_its_margin(pos, col, extra)
 
 
 @settings(max_examples=60, deadline=None)
-@given(portfolios, st.integers(0, 10**8))
-def test_wider_scan_ranges_never_lower_the_margin(pos, widen) -> None:
+@given(portfolios, st.integers(0, 10**8), st.sampled_from([1, -1]))
+def test_wider_scan_ranges_never_lower_the_margin_of_a_directional_portfolio(
+    pos, widen, direction
+) -> None:
+    # Only for portfolios whose positions all share a sign: there every adverse
+    # scenario's loss grows with each range. A portfolio mixing long and short months
+    # can lose margin when ranges widen, because the up and down scenarios move in
+    # opposite directions (hypothesis found [-8, 3, 3, 3, -8, 3, 3, 3] losing 2 micro$).
+    pos = np.abs(pos) * direction
     r = risk(n_products=2)
     wider = SpanRiskParameters(
         r.scan_up_micros + widen,
