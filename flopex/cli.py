@@ -45,6 +45,30 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(seconds=args.seconds, seed=args.seed)
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from sim.validation.design import DesignError, load_design, shipped_designs
+    from sim.validation.gode_sunder import INSTITUTIONS, SECOND, Settings
+    from sim.validation.report import validate_gode_sunder
+
+    try:
+        designs = [load_design(p) for p in (args.design or shipped_designs())]
+    except DesignError as exc:
+        print(f"flopex validate: {exc}", file=sys.stderr)
+        return 2
+    settings = Settings(
+        periods=args.periods, runs=args.runs, seed=args.seed, period_ns=args.period_s * SECOND
+    )
+    institutions = INSTITUTIONS if args.institution == "both" else (args.institution,)
+    return validate_gode_sunder(designs, institutions, settings, sys.stdout)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``flopex`` command."""
     p = argparse.ArgumentParser(prog="flopex", description="GPU-hour compute futures exchange")
@@ -58,6 +82,28 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seconds", type=float, default=20.0, help="how long to trade (wall clock)")
     d.add_argument("--seed", type=int, default=7, help="root seed")
     d.set_defaults(func=_demo)
+    v = sub.add_parser("validate", help="reproduce published results with flopex's engine")
+    vsub = v.add_subparsers(dest="experiment", required=True)
+    g = vsub.add_parser(
+        "gode-sunder",
+        help="Gode & Sunder (1993): ZI-U and ZI-C traders, efficiency against Table 2",
+    )
+    g.add_argument(
+        "--design", action="append", metavar="FILE.toml",
+        help="market design (repeatable); default: sim/designs/*.toml (markets 1 and 2)",
+    )  # fmt: skip
+    g.add_argument("--periods", type=_positive, default=6, help="periods a run (default 6)")
+    g.add_argument("--runs", type=_positive, default=20, help="runs a cell (default 20)")
+    g.add_argument("--seed", type=int, default=1993, help="root seed (default 1993)")
+    g.add_argument(
+        "--institution", choices=["paper", "continuous", "both"], default="both",
+        help="the paper's rules, flopex's continuous book, or both (default)",
+    )  # fmt: skip
+    g.add_argument(
+        "--period-s", type=_positive, default=600,
+        help="period time limit, simulated seconds (default 600)",
+    )  # fmt: skip
+    g.set_defaults(func=_validate)
     return p
 
 

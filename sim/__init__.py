@@ -1,0 +1,13 @@
+"""The agent-based simulation: discrete-event kernel, agent interface, agents, validation.
+
+- ``sim.kernel``: simulated time, latency, one root seed; drives a venue port.
+- ``sim.agent``: the interface every agent is written against (DESIGN §7).
+- ``sim.events``: the transport-neutral commands and events agents send and see.
+- ``sim.router``: venue event rows to per-agent frames; local books.
+- ``sim.latency``: latency models (constant, seeded random).
+- ``sim.venue_port``: the kernel's one door to the exchange (engine or pipeline).
+- ``sim.agents``: the agent library (Gode–Sunder zero-intelligence traders so far).
+- ``sim.validation``: reproductions of published results (``flopex validate``).
+
+See ``docs/simulation.md`` and ``docs/validation.md``.
+"""

@@ -1,0 +1,1 @@
+"""The agent library: traders written on the ``sim.agent.Agent`` interface."""
