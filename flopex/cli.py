@@ -45,6 +45,13 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(seconds=args.seconds, seed=args.seed)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from gateway.server import serve
+
+    serve(host=args.host, port=args.port)
+    return 0
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -104,6 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="period time limit, simulated seconds (default 600)",
     )  # fmt: skip
     g.set_defaults(func=_validate)
+    s = sub.add_parser(
+        "serve",
+        help="run the exchange gateway (Deribit v2 dialect) on a websocket and HTTP port",
+        description="Serve WS /ws/api/v2 and /api/v2 over HTTP. The administrator key comes "
+        "from FLOPEX_ADMIN_CLIENT_ID and FLOPEX_ADMIN_CLIENT_SECRET.",
+    )
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    s.set_defaults(func=_serve)
     return p
 
 

@@ -1,0 +1,52 @@
+"""The FastAPI application factory.
+
+``create_app(settings)`` returns an app whose lifespan builds the ``Gateway`` (venue,
+pipeline task, timers) on start-up and stops it on shutdown. Routers: websocket API,
+HTTP API, health. OpenAPI docs are served at ``/docs``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import gateway.methods  # noqa: F401  (registers every method)
+from gateway.core import Gateway
+from gateway.routes import health, http, ws
+from gateway.sequencer import EngineSequencer, SequencerFactory
+from gateway.settings import Settings, get_settings
+
+log = logging.getLogger("flopex.gateway")
+
+
+def create_app(
+    settings: Settings | None = None, sequencer_factory: SequencerFactory = EngineSequencer
+) -> FastAPI:
+    """Return the gateway app for ``settings`` (default: ``get_settings()``)."""
+    settings = settings if settings is not None else get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        gw = Gateway(settings, sequencer_factory)
+        app.state.gateway = gw
+        await gw.start()
+        log.info("flopex gateway up: %d instruments", len(gw.instruments.by_name))
+        try:
+            yield
+        finally:
+            await gw.stop()
+
+    app = FastAPI(
+        title="flopex gateway",
+        summary="Deribit v2 dialect for GPU-hour compute futures",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(ws.router)
+    app.include_router(http.router)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,72 @@
+"""Subscription channel names, parsed once at subscribe time.
+
+Market data: ``book.{instrument}.{raw|100ms}``, ``trades.{instrument}.{raw|100ms}``,
+``ticker.{instrument}.{raw|100ms}``. Own activity: ``user.orders.{instrument|any}.raw``,
+``user.orders.{kind}.{currency}.raw`` (ccxt's ``user.orders.any.any.raw``) and the same
+for ``user.trades``. For ``book`` and ``trades`` the ``100ms`` interval delivers every
+change as it happens, exactly like ``raw``; for ``ticker`` it publishes at most every
+``ticker_interval_s``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INTERVALS = ("raw", "100ms")
+MARKET_KINDS = ("book", "trades", "ticker")
+
+
+@dataclass(frozen=True, slots=True)
+class MarketChannel:
+    """A public channel about one instrument."""
+
+    kind: str
+    instrument_name: str
+    interval: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserChannel:
+    """An account's own orders or trades, in one instrument (``instrument_name``) or in a
+    product (``product``; None = every product)."""
+
+    kind: str
+    instrument_name: str | None
+    product: str | None
+
+    def matches(self, instrument_name: str) -> bool:
+        """Return whether an event of ``instrument_name`` belongs on this channel."""
+        if self.instrument_name is not None:
+            return self.instrument_name == instrument_name
+        return self.product is None or instrument_name.startswith(self.product + "-")
+
+
+Channel = MarketChannel | UserChannel
+
+
+def parse_channel(name: str, products: set[str], instruments: set[str]) -> Channel | None:
+    """Return the channel called ``name``, or None if it names nothing flopex publishes."""
+    parts = name.split(".")
+    if len(parts) == 3 and parts[0] in MARKET_KINDS:
+        kind, instrument, interval = parts
+        if instrument in instruments and interval in INTERVALS:
+            return MarketChannel(kind, instrument, interval)
+        return None
+    if len(parts) < 4 or parts[0] != "user" or parts[1] not in ("orders", "trades"):
+        return None
+    if parts[-1] not in INTERVALS:
+        return None
+    kind = parts[1]
+    if len(parts) == 4:
+        target = parts[2]
+        if target == "any":
+            return UserChannel(kind, None, None)
+        return UserChannel(kind, target, None) if target in instruments else None
+    if len(parts) == 5:
+        what, currency = parts[2], parts[3]
+        if what not in ("any", "future"):
+            return None
+        if currency in ("any", "USD"):
+            return UserChannel(kind, None, None)
+        return UserChannel(kind, None, currency) if currency in products else None
+    return None

@@ -1,0 +1,12 @@
+"""Method handlers, one module per concern; importing this package registers them all."""
+
+from gateway.methods import (  # noqa: F401  (imported for registration)
+    account,
+    admin,
+    auth,
+    market,
+    reference,
+    session,
+    subscriptions,
+    trading,
+)

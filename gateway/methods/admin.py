@@ -1,0 +1,54 @@
+"""Administration (extension namespace ``admin/``): create accounts and API keys.
+
+The bootstrap administrator comes from the settings (``admin_client_id`` and
+``admin_client_secret``). Secrets are returned once, in these answers, and never again.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from gateway.auth import Role
+from gateway.dispatch import REGISTRY, Call, Params
+from gateway.errors import INVALID_ARGUMENTS, RpcError
+
+
+class AccountParams(Params, frozen=True, kw_only=True):
+    name: str
+    role: Literal["trader", "viewer"] = "trader"
+
+
+class KeyParams(Params, frozen=True, kw_only=True):
+    account_id: int | None = None
+    role: Literal["trader", "viewer", "admin"] = "trader"
+    name: str = ""
+
+
+def _key_answer(client_id: str, secret: str, role: Role, account: int | None) -> dict[str, object]:
+    return {
+        "client_id": client_id,
+        "client_secret": secret,
+        "role": str(role),
+        "account_id": account,
+    }
+
+
+@REGISTRY.method("admin/create_account", AccountParams, access="admin")
+async def create_account(call: Call, p: AccountParams) -> dict[str, object]:
+    """Create a trading account and its first API key; return both (secret shown once)."""
+    auth = call.gw.auth
+    account = auth.create_account(p.name)
+    key, secret = auth.create_key(Role(p.role), account, call.gw.wall(), name=p.name)
+    return {"name": p.name, **_key_answer(key.client_id, secret, key.role, account)}
+
+
+@REGISTRY.method("admin/create_api_key", KeyParams, access="admin")
+async def create_api_key(call: Call, p: KeyParams) -> dict[str, object]:
+    """Create another key for an existing account (or an administrator key)."""
+    auth = call.gw.auth
+    role = Role(p.role)
+    if role is not Role.ADMIN and p.account_id not in auth.accounts:
+        raise RpcError(INVALID_ARGUMENTS, f"no account {p.account_id}", "account_id")
+    account = None if role is Role.ADMIN else p.account_id
+    key, secret = auth.create_key(role, account, call.gw.wall(), name=p.name)
+    return _key_answer(key.client_id, secret, key.role, account)

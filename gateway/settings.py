@@ -1,0 +1,105 @@
+"""Gateway settings: one frozen object built from keywords or ``FLOPEX_*`` environment variables.
+
+``create_app(settings)`` takes it explicitly; ``get_settings()`` is the cached default the
+``flopex serve`` command uses. Times are seconds (``*_s``) unless named ``*_ns``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from exchange.calendar import DEFAULT_CALENDAR, TradingCalendar
+from exchange.product_spec import ProductSpec
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything the gateway reads at start-up. Defaults suit a laptop."""
+
+    testnet: bool = True
+    """Value of the envelope's ``testnet`` field."""
+    admin_client_id: str | None = None
+    """Client id of the bootstrap administrator key (None: no administrator)."""
+    admin_client_secret: str | None = None
+    """Its secret; stored hashed like every other key."""
+    master_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    """Server key that client secrets are derived from (HMAC signatures need the secret on
+    both sides; the key store itself holds only scrypt hashes). Random per process unless
+    ``FLOPEX_MASTER_KEY`` (hex) is set."""
+    scrypt_n: int = 1 << 14
+    """scrypt cost parameter N for hashing client secrets (r = 8, p = 1)."""
+    access_token_ttl_s: int = 900
+    refresh_token_ttl_s: int = 30 * 86_400
+    signature_window_s: float = 60.0
+    """How far a ``client_signature`` timestamp may be from the server clock."""
+
+    n_accounts: int = 1_024
+    """Engine account capacity; account ids 1 .. n_accounts-1 are handed out."""
+    products: Mapping[str, ProductSpec] | None = None
+    """Products to list (None: H100, B200, A100)."""
+    calendar: TradingCalendar = DEFAULT_CALENDAR
+    clock_ns: Callable[[], int] = time.time_ns
+    """Venue clock in ns since the epoch: orders are stamped and contracts roll by it."""
+
+    clock_interval_s: float = 1.0
+    """How often the venue clock ticks (listings, expiries, good-til-day expiry)."""
+    ticker_interval_s: float = 0.1
+    """Period of ``ticker.{instrument}.100ms`` publication."""
+    min_heartbeat_interval_s: float = 10.0
+    """Smallest ``public/set_heartbeat`` interval accepted (Deribit: 10 s)."""
+
+    max_frame_bytes: int = 64 * 1_024
+    """Largest request frame answered; larger ones get 11050 bad_request."""
+    ws_max_size: int = 1 << 20
+    """Transport cap: a frame above it closes the connection (1009)."""
+    send_queue_max: int = 4_096
+    """Messages waiting for one slow socket before it is closed with ``slow_consumer``."""
+    slow_consumer_close_s: float = 5.0
+    """How long to wait for a slow socket to take its close frame."""
+    pipeline_queue_max: int = 65_536
+    """Commands waiting for the sequencer before 10047 matching_engine_queue_full."""
+    max_channels: int = 1_024
+    """Subscriptions per connection."""
+    trade_history: int = 10_000
+    """Public trades kept per instrument (``public/get_last_trades_by_instrument``)."""
+    user_trade_history: int = 10_000
+    """Own trades kept per account."""
+    closed_order_history: int = 1_000
+    """Closed orders kept per account for ``private/get_order_state``."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Return settings from ``FLOPEX_*`` variables (``FLOPEX_ADMIN_CLIENT_ID`` …)."""
+        env = os.environ if environ is None else environ
+        kw: dict[str, object] = {}
+        if "FLOPEX_ADMIN_CLIENT_ID" in env:
+            kw["admin_client_id"] = env["FLOPEX_ADMIN_CLIENT_ID"]
+        if "FLOPEX_ADMIN_CLIENT_SECRET" in env:
+            kw["admin_client_secret"] = env["FLOPEX_ADMIN_CLIENT_SECRET"]
+        if "FLOPEX_MASTER_KEY" in env:
+            kw["master_key"] = bytes.fromhex(env["FLOPEX_MASTER_KEY"])
+        if "FLOPEX_TESTNET" in env:
+            kw["testnet"] = env["FLOPEX_TESTNET"].lower() not in ("0", "false", "no")
+        if "FLOPEX_N_ACCOUNTS" in env:
+            kw["n_accounts"] = int(env["FLOPEX_N_ACCOUNTS"])
+        kw.update(overrides)
+        return cls(**kw)  # type: ignore[arg-type]
+
+    def __post_init__(self) -> None:
+        if (self.admin_client_id is None) != (self.admin_client_secret is None):
+            raise ValueError("set both admin_client_id and admin_client_secret, or neither")
+        if self.n_accounts < 2:
+            raise ValueError("n_accounts must be at least 2")
+        if min(self.clock_interval_s, self.ticker_interval_s, self.min_heartbeat_interval_s) <= 0:
+            raise ValueError("intervals must be positive")
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings from the environment (cached)."""
+    return Settings.from_env()
