@@ -28,6 +28,7 @@ in contracts (one unit = one contract), times in ns.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from sim.agent import Agent
 from sim.events import (
@@ -45,9 +46,12 @@ class ZeroIntelligenceTrader(Agent):
     """A buyer (``side`` BUY, ``limits`` = unit values) or seller (SELL, unit costs).
 
     ``limits`` are per-unit values or costs in price units, traded in the order given.
-    ``constrained`` makes the trader ZI-C, else ZI-U. ``price_min``/``price_max`` bound
-    every quote (price units). ``mean_wait_ns`` is the mean time between quotes.
+    ``constrained`` makes the trader ZI-C, else ZI-U (the subclasses fix it).
+    ``price_min``/``price_max`` bound every quote (price units). ``mean_wait_ns`` is the
+    mean time between quotes.
     """
+
+    constrained_default: ClassVar[bool | None] = None
 
     def __init__(
         self,
@@ -55,13 +59,16 @@ class ZeroIntelligenceTrader(Agent):
         side: int,
         limits: Sequence[int],
         *,
-        constrained: bool,
+        constrained: bool | None = None,
         price_min: int = 1,
         price_max: int = 200,
         mean_wait_ns: int = 1_000_000_000,
         name: str = "",
     ) -> None:
         super().__init__(name)
+        constrained = self.constrained_default if constrained is None else constrained
+        if constrained is None:
+            raise ValueError("say whether the trader is constrained (ZI-C) or not (ZI-U)")
         if side not in (BUY, SELL):
             raise ValueError(f"side must be BUY or SELL, got {side}")
         if not 1 <= price_min <= price_max:
@@ -154,38 +161,10 @@ class ZeroIntelligenceTrader(Agent):
 class ZIUTrader(ZeroIntelligenceTrader):
     """ZI-U: quotes uniform on ``price_min … price_max`` whatever its values or costs."""
 
-    def __init__(
-        self,
-        instrument: str,
-        side: int,
-        limits: Sequence[int],
-        *,
-        price_min: int = 1,
-        price_max: int = 200,
-        mean_wait_ns: int = 1_000_000_000,
-        name: str = "",
-    ) -> None:
-        super().__init__(
-            instrument, side, limits, constrained=False, price_min=price_min,
-            price_max=price_max, mean_wait_ns=mean_wait_ns, name=name,
-        )  # fmt: skip
+    constrained_default = False
 
 
 class ZICTrader(ZeroIntelligenceTrader):
     """ZI-C: never bids above the unit's value nor asks below the unit's cost."""
 
-    def __init__(
-        self,
-        instrument: str,
-        side: int,
-        limits: Sequence[int],
-        *,
-        price_min: int = 1,
-        price_max: int = 200,
-        mean_wait_ns: int = 1_000_000_000,
-        name: str = "",
-    ) -> None:
-        super().__init__(
-            instrument, side, limits, constrained=True, price_min=price_min,
-            price_max=price_max, mean_wait_ns=mean_wait_ns, name=name,
-        )  # fmt: skip
+    constrained_default = True

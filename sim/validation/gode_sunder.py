@@ -121,13 +121,20 @@ class CellResult:
 def traders(design: Design, kind: str, mean_wait_ns: int) -> list[ZeroIntelligenceTrader]:
     """Return the design's buyers (accounts 0…) then sellers as ``kind`` traders."""
     cls = {"ZI-U": ZIUTrader, "ZI-C": ZICTrader}[kind]
-    kw = dict(price_min=design.price_min, price_max=design.price_max, mean_wait_ns=mean_wait_ns)
-    out: list[ZeroIntelligenceTrader] = []
-    for i, values in enumerate(design.buyers):
-        out.append(cls(INSTRUMENT, BUY, values, name=f"buyer {i}", **kw))
-    for i, costs in enumerate(design.sellers):
-        out.append(cls(INSTRUMENT, SELL, costs, name=f"seller {i}", **kw))
-    return out
+    sides = [(BUY, "buyer", design.buyers), (SELL, "seller", design.sellers)]
+    return [
+        cls(
+            INSTRUMENT,
+            side,
+            limits,
+            name=f"{who} {i}",
+            price_min=design.price_min,
+            price_max=design.price_max,
+            mean_wait_ns=mean_wait_ns,
+        )
+        for side, who, schedules in sides
+        for i, limits in enumerate(schedules)
+    ]
 
 
 class Tape:
