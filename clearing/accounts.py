@@ -60,6 +60,7 @@ class AccountRegistry:
         self._members: list[Member] = []
         self._accounts: list[Account] = []
         self._kinds: list[int] = []
+        self._member_ids: list[int] = []
 
     def add_member(self, name: str) -> Member:
         """Admit a member called ``name`` (unique, non-empty) and return it."""
@@ -83,6 +84,7 @@ class AccountRegistry:
         account = Account(len(self._accounts), member_id, origin, kind, name)
         self._accounts.append(account)
         self._kinds.append(int(kind))
+        self._member_ids.append(member_id)
         return account
 
     def member(self, member_id: int) -> Member:
@@ -117,3 +119,7 @@ class AccountRegistry:
     def kinds(self) -> npt.NDArray[np.int8]:
         """Return every account's ``AccountType`` as an ``int8`` array indexed by id."""
         return np.array(self._kinds, dtype=np.int8)
+
+    def member_ids(self) -> npt.NDArray[np.int64]:
+        """Return every account's member id as an ``int64`` array indexed by account id."""
+        return np.array(self._member_ids, dtype=np.int64)

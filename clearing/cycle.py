@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,7 +21,7 @@ from clearing import defaults
 from clearing.columns import Columns
 from clearing.errors import LedgerIntegrityError, SettlementError
 from clearing.index.base import IndexNotPublished
-from clearing.ledger import Leg, PostingKind, cash_account
+from clearing.ledger import PostingKind
 from clearing.positions import PositionBook
 from clearing.records import (
     CashSettlementFeeRecord,
@@ -206,10 +207,13 @@ def pay_variation(house: ClearingHouse, plan: Plan, ts: int) -> IntArray:
     net = vm.sum(axis=1)
     payers = np.flatnonzero(net)
     if payers.size:
-        legs = [Leg(cash_account(int(a)), int(net[a])) for a in payers]
-        house.ledger.post(PostingKind.VARIATION_MARGIN, legs, ref=f"variation margin at {ts}")
-        house.records.extend(VariationMarginRecord(ts, int(a), int(net[a])) for a in payers)
-    cols.vm_paid[:, plan.mask] = value[:, plan.mask]
+        amounts = net[payers]
+        ref = f"variation margin at {ts}"
+        house.ledger.post_cash(PostingKind.VARIATION_MARGIN, payers, amounts, ref=ref)
+        house.records.extend(
+            map(VariationMarginRecord, repeat(ts), payers.tolist(), amounts.tolist())
+        )
+    np.copyto(cols.vm_paid, value, where=plan.mask[None, :])  # = value[:, mask], in place
     cols.marks[plan.mask] = plan.prices[plan.mask]
     return vm
 

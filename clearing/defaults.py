@@ -284,7 +284,7 @@ def resize_fund(house: ClearingHouse, day: date, ts: int) -> None:
     house.sync()
     excluded = defaulted_members(house)
     eligible = np.array([m.id not in excluded for m in registry.members], dtype=bool)
-    member_of = np.array([acc.member_id for acc in registry.accounts], dtype=np.int64)
+    member_of = registry.member_ids()
     positions = np.array(house.book.positions)
     positions[~eligible[member_of]] = 0
     cols = house.cols

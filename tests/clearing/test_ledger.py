@@ -239,6 +239,41 @@ def test_an_unbalanced_posting_is_refused() -> None:
     assert ledger.journal == ()
 
 
+def test_a_cash_posting_from_arrays_is_the_posting_of_its_legs() -> None:
+    # Ledger.post_cash (variation margin, CR-26): the same journal entry and balances as
+    # Ledger.post with one cash leg per account, amounts as Python ints.
+    reg = registry_with_accounts()
+    by_arrays, by_legs = Ledger(reg), Ledger(reg)
+    ids, amounts = np.array([2, 0, 1]), np.array([-7, 5, 2], dtype=np.int64)
+
+    posting = by_arrays.post_cash(PostingKind.VARIATION_MARGIN, ids, amounts, ref="vm")
+    legs = [Leg(cash_account(2), -7), Leg(cash_account(0), 5), Leg(cash_account(1), 2)]
+    expected = by_legs.post(PostingKind.VARIATION_MARGIN, legs, ref="vm")
+
+    assert posting == expected and by_arrays.journal == by_legs.journal
+    assert all(type(leg.amount) is int for leg in posting.legs)
+    assert by_arrays.cash_balances().tolist() == [5, 2, -7]
+    by_arrays.check_conservation()
+
+
+def test_a_cash_posting_breaking_a_rule_changes_nothing() -> None:
+    ledger = Ledger(registry_with_accounts())
+    vm = PostingKind.VARIATION_MARGIN
+    cases = [
+        (UnbalancedPosting, "sum to 1", [0, 1], [-5, 6]),
+        (UnbalancedPosting, "'cash:1' appears twice", [1, 1], [-5, 5]),
+        (UnbalancedPosting, "two legs", [1], [5]),
+        (UnbalancedPosting, "non-zero int", [0, 1, 2], [-5, 0, 5]),
+        (UnbalancedPosting, "integer arrays", [0, 1], [-0.5, 0.5]),
+        (UnknownAccount, "'cash:3'", [0, 3], [-5, 5]),
+        (UnknownAccount, "'cash:-1'", [-1, 0], [-5, 5]),
+    ]
+    for error, match, ids, amounts in cases:
+        with pytest.raises(error, match=match):
+            ledger.post_cash(vm, np.array(ids), np.array(amounts))
+    assert ledger.journal == () and ledger.balances() == {}
+
+
 # ------------------------------------------------------ CR-11 journal, replay
 def test_replaying_the_journal_reproduces_every_balance() -> None:
     reg = registry_with_accounts()
