@@ -88,7 +88,7 @@ class JournalEntry:
 
 
 class Journal(Protocol):
-    """Write-ahead log of commands (in memory here; a file journal lives in the gateway)."""
+    """Write-ahead log of commands (``MemoryJournal`` here; ``exchange.journal.FileJournal``)."""
 
     def append(self, entry: JournalEntry) -> None:
         """Store ``entry`` durably before the command takes effect."""
@@ -197,6 +197,13 @@ class Pipeline:
         if op in self.handlers:
             raise ValueError(f"op {op} already has a handler")
         self.handlers[op] = handler
+
+    def resume(self, seq: int) -> None:
+        """Continue numbering after ``seq``: the venue was restored from a snapshot taken
+        there, so it already holds the effects of commands 1..``seq``."""
+        if self._seq:
+            raise RuntimeError("resume() is for a fresh pipeline")
+        self._seq = seq
 
     @property
     def seq(self) -> int:

@@ -47,8 +47,14 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from gateway.server import serve
+    from gateway.settings import Settings
 
-    serve(host=args.host, port=args.port)
+    overrides: dict[str, object] = {}
+    if args.data_dir is not None:
+        overrides["data_dir"] = args.data_dir
+    if args.fsync is not None:
+        overrides["journal_fsync"] = args.fsync
+    serve(host=args.host, port=args.port, settings=Settings.from_env(**overrides))
     return 0
 
 
@@ -119,6 +125,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    s.add_argument(
+        "--data-dir",
+        default=None,
+        help="journal and key store directory; restarts recover from it "
+        "(default: FLOPEX_DATA_DIR, else in memory only)",
+    )
+    s.add_argument(
+        "--fsync",
+        default=None,
+        help="journal fsync policy: always (default), batch:N, batch:Tms or never",
+    )
     s.set_defaults(func=_serve)
     return p
 

@@ -25,7 +25,11 @@ log = logging.getLogger("flopex.gateway")
 def create_app(
     settings: Settings | None = None, sequencer_factory: SequencerFactory = EngineSequencer
 ) -> FastAPI:
-    """Return the gateway app for ``settings`` (default: ``get_settings()``)."""
+    """Return the gateway app for ``settings`` (default: ``get_settings()``).
+
+    With ``settings.data_dir`` and the default sequencer, the gateway runs the journaled
+    pipeline on that directory and recovers from it on start (gateway/durable.py).
+    """
     settings = settings if settings is not None else get_settings()
 
     @asynccontextmanager

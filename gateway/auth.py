@@ -19,9 +19,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
+import os
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 from gateway.errors import (
     ACCOUNTS_EXHAUSTED,
@@ -99,7 +102,9 @@ class Auth:
         access_ttl_s: int = 900,
         refresh_ttl_s: int = 30 * 86_400,
         signature_window_s: float = 60.0,
+        store: Path | None = None,
     ) -> None:
+        self._store = store
         self._master = master_key
         self._scrypt_n = scrypt_n
         self._access_ttl = access_ttl_s * NS_PER_S
@@ -113,6 +118,44 @@ class Auth:
         self._refresh: dict[str, tuple[Principal, int]] = {}
         self._nonces: dict[tuple[str, str, int], int] = {}
         self._dummy_salt = secrets.token_bytes(16)
+        if store is not None and store.exists():
+            self._load(store)
+
+    # ------------------------------------------------------------ persistence
+    def _load(self, path: Path) -> None:
+        data = json.loads(path.read_text())
+        self.accounts = {int(a): name for a, name in data["accounts"].items()}
+        for k in data["keys"]:
+            self.keys[k["client_id"]] = ApiKey(
+                k["client_id"], Role(k["role"]), k["account"], k["name"],
+                bytes.fromhex(k["salt"]), bytes.fromhex(k["digest"]), k["ts_created"], True,
+            )  # fmt: skip
+
+    def _save(self) -> None:
+        """Write accounts and derived keys (salts and digests only) atomically."""
+        if self._store is None:
+            return
+        keys = [
+            {
+                "client_id": k.client_id,
+                "role": str(k.role),
+                "account": k.account,
+                "name": k.name,
+                "salt": k.salt.hex(),
+                "digest": k.digest.hex(),
+                "ts_created": k.ts_created,
+            }
+            for k in self.keys.values()
+            if k.derived
+        ]
+        data = {"accounts": {str(a): n for a, n in self.accounts.items()}, "keys": keys}
+        self._store.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._store.with_suffix(".tmp")
+        with open(tmp, "w") as f:
+            json.dump(data, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self._store)
 
     # ------------------------------------------------------------ accounts and keys
     def create_account(self, name: str) -> int:
@@ -123,6 +166,7 @@ class Auth:
         if account >= self._n_accounts:
             raise RpcError(ACCOUNTS_EXHAUSTED, "no account ids left; raise n_accounts")
         self.accounts[account] = name
+        self._save()
         return account
 
     def create_key(
@@ -152,6 +196,8 @@ class Auth:
         salt = secrets.token_bytes(16)
         key = ApiKey(client_id, role, account, name, salt, self._hash(secret, salt), now, derived)
         self.keys[client_id] = key
+        if derived:
+            self._save()
         return key, secret
 
     def derive_secret(self, client_id: str) -> str:
@@ -187,7 +233,9 @@ class Auth:
         now_ms = now // 1_000_000
         if abs(now_ms - ts_ms) > self._window_ms:
             raise RpcError(UNAUTHORIZED, "timestamp is too far from the server clock", "timestamp")
-        secret = self.derive_secret(client_id) if key.derived else self._given[client_id]
+        secret = self.derive_secret(client_id) if key.derived else self._given.get(client_id, "")
+        if not secret:
+            raise RpcError(INVALID_CREDENTIALS, "this key cannot sign", "client_id")
         message = f"{ts_ms}\n{nonce}\n{data}".encode()
         expected = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, signature.lower()):

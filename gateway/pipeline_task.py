@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import msgspec
 import numpy as np
 
 from exchange import codes as c
 from exchange import commands as C
+from exchange.pipeline import OP_CLOCK, JournalEntry
 from gateway.commands import (
     CancelOrders,
     ClockTick,
@@ -25,6 +28,7 @@ from gateway.commands import (
     MassCancel,
     PlaceOrder,
 )
+from gateway.durable import DurableSequencer, decode_note, encode_note
 from gateway.errors import (
     INTERNAL_ERROR,
     INVALID_AMOUNT,
@@ -81,6 +85,8 @@ class PipelineTask:
         )
         self.last_ts = 0
         self.processed = 0
+        self.after_command: Callable[[], None] | None = None
+        """Called between commands (the durable gateway snapshots there)."""
 
     # ---------------------------------------------------------------- front door
     def submit(self, cmd: Command) -> asyncio.Future[Outcome]:
@@ -117,6 +123,11 @@ class PipelineTask:
                 if fut is not None and not fut.done():
                     fut.set_result(outcome)
             self.processed += 1
+            if self.after_command is not None:
+                try:
+                    self.after_command()
+                except Exception:
+                    log.exception("pipeline: after-command hook failed")
 
     # ---------------------------------------------------------------- execution
     def _now(self) -> int:
@@ -148,7 +159,11 @@ class PipelineTask:
         place: PlaceOrder | None = None,
         cancel_reason: str | None = None,
     ) -> Changes:
-        events = self.sequencer.submit(row)
+        noted = getattr(self.sequencer, "submit_noted", None)
+        if noted is not None:
+            events = noted(row, encode_note(place, cancel_reason))
+        else:
+            events = self.sequencer.submit(row)
         changes = self.folder.fold(events, ts, place, cancel_reason)
         self.publisher.publish(changes)
         return changes
@@ -230,7 +245,9 @@ class PipelineTask:
         return Outcome(cancelled=cancelled)
 
     def _tick(self, ts: int) -> None:
-        events = self.sequencer.advance(ts)
+        self._apply_tick(self.sequencer.advance(ts), ts)
+
+    def _apply_tick(self, events: np.ndarray, ts: int) -> None:
         listed, gone = self.instruments.sync()
         for name in listed:
             self.market.add(name)
@@ -238,3 +255,29 @@ class PipelineTask:
         self.publisher.publish(changes)
         for name in gone:
             self.market.drop(name)
+
+    # ---------------------------------------------------------------- recovery
+    def recover(self, sequencer: DurableSequencer, entries: list[JournalEntry]) -> int:
+        """Replay journaled commands (after the opening one) through the live fold.
+
+        Orders, fills, positions, trade ids and book change ids are rebuilt exactly as
+        the commands first built them. Orders keep no connection (theirs is gone).
+        Returns the number of commands replayed.
+        """
+        n = 0
+        for entry in entries:
+            events = sequencer.replay(entry)
+            if entry.cause:
+                continue
+            n += 1
+            op, ts = int(entry.cmd[c.C_OP]), int(entry.cmd[c.C_TS])
+            self.last_ts = max(self.last_ts, ts)
+            if op == OP_CLOCK:
+                self._apply_tick(events, ts)
+                continue
+            note = decode_note(sequencer.notes.get(entry.seq, b""))
+            place = note.place
+            if place is not None and place.connection:
+                place = msgspec.structs.replace(place, connection=0)
+            self.publisher.publish(self.folder.fold(events, ts, place, note.cancel_reason))
+        return n

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from exchange.calendar import DEFAULT_CALENDAR, TradingCalendar
+from exchange.journal import FsyncPolicy
 from exchange.product_spec import ProductSpec
 
 
@@ -72,6 +73,17 @@ class Settings:
     closed_order_history: int = 1_000
     """Closed orders kept per account for ``private/get_order_state``."""
 
+    data_dir: str | None = None
+    """Directory of the journal and key store (None: keep everything in memory). With
+    it, every command is journaled before it takes effect and a restart recovers."""
+    journal_fsync: str = "always"
+    """When the journal fsyncs: ``always``, ``batch:N``, ``batch:Tms`` or ``never``
+    (see ``exchange.journal``)."""
+
+    snapshot_every: int = 10_000
+    """With ``data_dir``: snapshot the whole state every this many commands (0: never),
+    so a restart replays only the journal after the newest snapshot."""
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Return settings from ``FLOPEX_*`` variables (``FLOPEX_ADMIN_CLIENT_ID`` …)."""
@@ -87,6 +99,12 @@ class Settings:
             kw["testnet"] = env["FLOPEX_TESTNET"].lower() not in ("0", "false", "no")
         if "FLOPEX_N_ACCOUNTS" in env:
             kw["n_accounts"] = int(env["FLOPEX_N_ACCOUNTS"])
+        if "FLOPEX_DATA_DIR" in env:
+            kw["data_dir"] = env["FLOPEX_DATA_DIR"]
+        if "FLOPEX_JOURNAL_FSYNC" in env:
+            kw["journal_fsync"] = env["FLOPEX_JOURNAL_FSYNC"]
+        if "FLOPEX_SNAPSHOT_EVERY" in env:
+            kw["snapshot_every"] = int(env["FLOPEX_SNAPSHOT_EVERY"])
         kw.update(overrides)
         return cls(**kw)  # type: ignore[arg-type]
 
@@ -97,6 +115,7 @@ class Settings:
             raise ValueError("n_accounts must be at least 2")
         if min(self.clock_interval_s, self.ticker_interval_s, self.min_heartbeat_interval_s) <= 0:
             raise ValueError("intervals must be positive")
+        FsyncPolicy.parse(self.journal_fsync)
 
 
 @functools.lru_cache(maxsize=1)

@@ -52,3 +52,14 @@ async def create_api_key(call: Call, p: KeyParams) -> dict[str, object]:
     account = None if role is Role.ADMIN else p.account_id
     key, secret = auth.create_key(role, account, call.gw.wall(), name=p.name)
     return _key_answer(key.client_id, secret, key.role, account)
+
+
+@REGISTRY.method("private/get_state_hash", Params, access="admin")
+async def get_state_hash(call: Call, p: Params) -> dict[str, object]:
+    """Return the sequencer's state hash and last sequence number (administrators only).
+
+    Two gateways that processed the same journal answer the same hash.
+    """
+    gw = call.gw
+    seq = getattr(getattr(gw.sequencer, "pipeline", gw.sequencer), "seq", None)
+    return {"state_hash": gw.state_hash(), "seq": seq}
