@@ -17,6 +17,7 @@ from pathlib import Path
 from exchange import codes as c
 from exchange.venue import Venue
 from gateway.auth import Auth
+from gateway.clearing_mode import ClearedSequencer
 from gateway.commands import ClockTick
 from gateway.durable import KEYS_FILE, DurableSequencer, durable_factory, write_snapshot
 from gateway.instruments import Instruments
@@ -41,7 +42,11 @@ class Gateway:
         self.venue = Venue(settings.products, settings.calendar, settings.n_accounts)
         if settings.data_dir is not None and sequencer_factory is EngineSequencer:
             sequencer_factory = durable_factory(settings.data_dir, settings.journal_fsync)
+        if settings.clearing and sequencer_factory is EngineSequencer:
+            sequencer_factory = ClearedSequencer
         self.sequencer = sequencer_factory(self.venue)
+        self.clearing = self.sequencer if isinstance(self.sequencer, ClearedSequencer) else None
+        """The clearing house's sequencer in clearing mode, else None."""
         ts0 = settings.clock_ns()
         durable = self.sequencer if isinstance(self.sequencer, DurableSequencer) else None
         self.durable = durable

@@ -3,9 +3,11 @@
 Every error a client can see is an ``RpcError`` carrying a Deribit v2 numeric code, its
 message and, in ``data``, a human ``reason`` and the offending ``param``. The JSON-RPC
 codes (-32700 ... -32602) cover envelopes and parameters; the gateway's own codes live
-in 19050-19099, and pre-trade rejects of the sequencer and the clearing house
-(19000-19049) go out as themselves. ``REJECT_ERRORS`` maps every engine reject (``exchange.codes.REJ_*``) to one
-of them; ``tests/gateway/test_errors.py`` checks that it covers them all.
+in 19050-19099. ``REJECT_ERRORS`` maps every engine reject (``exchange.codes.REJ_*``)
+and ``CLEARING_ERRORS`` every clearing-house reject (``clearing.ops.ClearingReject``, to
+the Deribit code of ``clearing.ops.WIRE_CODES`` where there is one) to one of them;
+other pre-trade rejects of the sequencer (19000-19049) go out as themselves.
+``tests/gateway/test_errors.py`` checks that the maps cover them all.
 ``docs/protocol.md`` prints the table.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from clearing.ops import ClearingReject as R
 from exchange import codes as c
 
 
@@ -34,7 +37,10 @@ AUTHORIZATION_REQUIRED = ErrorCode(10000, "authorization_required")
 ORDER_NOT_FOUND = ErrorCode(10004, "order_not_found")
 PRICE_TOO_LOW = ErrorCode(10005, "price_too_low")
 PRICE_TOO_HIGH = ErrorCode(10007, "price_too_high")
+NOT_ENOUGH_FUNDS = ErrorCode(10009, "not_enough_funds")
 BOOK_CLOSED = ErrorCode(10012, "book_closed")
+POSITION_LIMIT = ErrorCode(10018, "non_pme_max_future_position_size")
+LOCKED_BY_ADMIN = ErrorCode(10019, "locked_by_admin")
 INVALID_INSTRUMENT = ErrorCode(10020, "invalid_or_unsupported_instrument")
 INVALID_AMOUNT = ErrorCode(10021, "invalid_amount")
 INVALID_PRICE = ErrorCode(10023, "invalid_price")
@@ -62,6 +68,12 @@ NO_LIQUIDITY = ErrorCode(19051, "no_liquidity")
 REDUCE_ONLY_REJECT = ErrorCode(19052, "reduce_only_would_increase")
 ACCOUNTS_EXHAUSTED = ErrorCode(19053, "accounts_exhausted")
 PRE_TRADE_REJECT_MIN, PRE_TRADE_REJECT_MAX = 19_000, 19_049
+# Clearing rejects with no Deribit equivalent go out as themselves (clearing/ops.py).
+UNKNOWN_ACCOUNT = ErrorCode(int(R.UNKNOWN_ACCOUNT), "clearing_account_unknown")
+ACCOUNT_IN_DEFAULT = ErrorCode(int(R.ACCOUNT_IN_DEFAULT), "account_in_default")
+MARGIN_CALL_PENDING = ErrorCode(int(R.MARGIN_CALL_PENDING), "margin_call_pending")
+INDEX_NOT_PUBLISHED = ErrorCode(int(R.INDEX_NOT_PUBLISHED), "index_not_published")
+INVALID_CLEARING_COMMAND = ErrorCode(int(R.INVALID_COMMAND), "invalid_clearing_command")
 
 
 class RpcError(Exception):
@@ -136,13 +148,59 @@ _REJECT_PARAMS: dict[int, str] = {
 }
 
 
+# Clearing house reject (clearing/ops.py) -> wire error: the Deribit code of
+# ``clearing.ops.WIRE_CODES`` where there is one, else the clearing code itself.
+CLEARING_ERRORS: dict[int, ErrorCode] = {
+    R.NOT_ENOUGH_FUNDS: NOT_ENOUGH_FUNDS,
+    R.INSUFFICIENT_FREE_COLLATERAL: NOT_ENOUGH_FUNDS,
+    R.POSITION_LIMIT: POSITION_LIMIT,
+    R.ACCOUNT_SUSPENDED: LOCKED_BY_ADMIN,
+    R.MAX_ORDER_SIZE: INVALID_AMOUNT,
+    R.INVALID_AMOUNT: INVALID_AMOUNT,
+    R.CONTRACT_NOT_CLEARED: INVALID_INSTRUMENT,
+    R.UNKNOWN_ACCOUNT: UNKNOWN_ACCOUNT,
+    R.ACCOUNT_IN_DEFAULT: ACCOUNT_IN_DEFAULT,
+    R.MARGIN_CALL_PENDING: MARGIN_CALL_PENDING,
+    R.INDEX_NOT_PUBLISHED: INDEX_NOT_PUBLISHED,
+    R.INVALID_COMMAND: INVALID_CLEARING_COMMAND,
+}
+
+_CLEARING_REASONS: dict[int, str] = {
+    R.NOT_ENOUGH_FUNDS: "the account's equity does not cover the initial margin of its "
+    "positions and open orders with this order",
+    R.INSUFFICIENT_FREE_COLLATERAL: "the amount exceeds the account's free collateral",
+    R.POSITION_LIMIT: "the order could take the position beyond the position limit",
+    R.ACCOUNT_SUSPENDED: "the account is suspended: reduce-only orders and cancels only",
+    R.MAX_ORDER_SIZE: "amount is above the clearing house's maximum order size",
+    R.INVALID_AMOUNT: "amount must be positive",
+    R.CONTRACT_NOT_CLEARED: "the clearing house does not clear this instrument",
+    R.UNKNOWN_ACCOUNT: "the account is not open at the clearing house",
+    R.ACCOUNT_IN_DEFAULT: "the account is in default: it cannot place orders",
+    R.MARGIN_CALL_PENDING: "the account has an unpaid margin call",
+    R.INDEX_NOT_PUBLISHED: "the index has not been published for that day",
+    R.INVALID_COMMAND: "the clearing house refused the command",
+}
+
+_CLEARING_PARAMS: dict[int, str] = {
+    R.NOT_ENOUGH_FUNDS: "amount",
+    R.POSITION_LIMIT: "amount",
+    R.MAX_ORDER_SIZE: "amount",
+    R.INVALID_AMOUNT: "amount",
+    R.CONTRACT_NOT_CLEARED: "instrument_name",
+}
+
+
 def reject_error(reason: int, *, below_band: bool = False) -> RpcError:
     """Return the wire error for reject ``reason`` of an ``EV_REJECTED`` event.
 
     Engine rejects (``REJ_*``) map through ``REJECT_ERRORS``; ``below_band`` picks
     ``price_too_low`` over ``price_too_high`` for ``REJ_OUTSIDE_BAND``. Codes 19000-19049
-    come from the sequencer's plug-ins (pre-trade risk) and go out as themselves.
+    come from the sequencer's plug-ins: the clearing house's map through
+    ``CLEARING_ERRORS``, the others go out as themselves.
     """
+    if reason in CLEARING_ERRORS:
+        error = CLEARING_ERRORS[reason]
+        return RpcError(error, _CLEARING_REASONS[reason], _CLEARING_PARAMS.get(reason))
     if PRE_TRADE_REJECT_MIN <= reason <= PRE_TRADE_REJECT_MAX:
         return RpcError(
             ErrorCode(reason, "pre_trade_reject"), f"refused before matching ({reason})"

@@ -84,6 +84,13 @@ class Settings:
     """With ``data_dir``: snapshot the whole state every this many commands (0: never),
     so a restart replays only the journal after the newest snapshot."""
 
+    clearing: bool = False
+    """Clearing mode (gateway/clearing_mode.py): sequence through the pipeline with the
+    clearing house's pre-trade margin gate and post-trade booking. In memory only for
+    now (not with ``data_dir``)."""
+    clearing_deposit_micros: int = 10_000 * 1_000_000
+    """In clearing mode: cash deposited into every new account, µ$ (0: none)."""
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Return settings from ``FLOPEX_*`` variables (``FLOPEX_ADMIN_CLIENT_ID`` …)."""
@@ -105,6 +112,10 @@ class Settings:
             kw["journal_fsync"] = env["FLOPEX_JOURNAL_FSYNC"]
         if "FLOPEX_SNAPSHOT_EVERY" in env:
             kw["snapshot_every"] = int(env["FLOPEX_SNAPSHOT_EVERY"])
+        if "FLOPEX_CLEARING" in env:
+            kw["clearing"] = env["FLOPEX_CLEARING"].lower() not in ("", "0", "false", "no")
+        if "FLOPEX_CLEARING_DEPOSIT_MICROS" in env:
+            kw["clearing_deposit_micros"] = int(env["FLOPEX_CLEARING_DEPOSIT_MICROS"])
         kw.update(overrides)
         return cls(**kw)  # type: ignore[arg-type]
 
@@ -116,6 +127,10 @@ class Settings:
         if min(self.clock_interval_s, self.ticker_interval_s, self.min_heartbeat_interval_s) <= 0:
             raise ValueError("intervals must be positive")
         FsyncPolicy.parse(self.journal_fsync)
+        if self.clearing and self.data_dir is not None:
+            raise ValueError("clearing mode is in memory only for now: unset data_dir")
+        if self.clearing_deposit_micros < 0:
+            raise ValueError("clearing_deposit_micros must not be negative")
 
 
 @functools.lru_cache(maxsize=1)

@@ -5,6 +5,7 @@ from gateway.methods import (  # noqa: F401  (imported for registration)
     admin,
     auth,
     market,
+    positions,
     reference,
     session,
     subscriptions,

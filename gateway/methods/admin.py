@@ -35,9 +35,15 @@ def _key_answer(client_id: str, secret: str, role: Role, account: int | None) ->
 
 @REGISTRY.method("admin/create_account", AccountParams, access="admin")
 async def create_account(call: Call, p: AccountParams) -> dict[str, object]:
-    """Create a trading account and its first API key; return both (secret shown once)."""
+    """Create a trading account and its first API key; return both (secret shown once).
+
+    In clearing mode the account is also opened at the clearing house and funded with
+    ``clearing_deposit_micros``.
+    """
     auth = call.gw.auth
     account = auth.create_account(p.name)
+    if call.gw.clearing is not None:
+        call.gw.clearing.open_account(account, p.name, call.gw.settings.clearing_deposit_micros)
     key, secret = auth.create_key(Role(p.role), account, call.gw.wall(), name=p.name)
     return {"name": p.name, **_key_answer(key.client_id, secret, key.role, account)}
 
