@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from exchange import codes as c
+from exchange import commands
 
 Row = npt.NDArray[np.int64]
 
@@ -81,11 +82,7 @@ def wire_code(code: int) -> int:
 
 
 def _row(op: ClearingOp, ts: int, account: int = 0) -> Row:
-    r = np.zeros(c.CMD_WIDTH, dtype=np.int64)
-    r[c.C_OP] = op
-    r[c.C_TS] = ts
-    r[c.C_ACCOUNT] = account
-    return r
+    return commands.row(int(op), ts, 0, account)
 
 
 def deposit_row(account: int, amount: int, ts: int = 0) -> Row:

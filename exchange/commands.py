@@ -16,7 +16,8 @@ from exchange import codes as c
 Row = npt.NDArray[np.int64]
 
 
-def _row(op: int, ts: int, instr: int, account: int) -> Row:
+def row(op: int, ts: int = 0, instr: int = 0, account: int = 0) -> Row:
+    """Return a zeroed command row with its op, time (ns), instrument and account set."""
     r = np.zeros(c.CMD_WIDTH, dtype=np.int64)
     r[c.C_OP] = op
     r[c.C_TS] = ts
@@ -41,7 +42,7 @@ def new_order(
     ts: int = 0,
 ) -> Row:
     """Return an OP_NEW row: ``qty`` contracts at ``price`` price units."""
-    r = _row(c.OP_NEW, ts, instr, account)
+    r = row(c.OP_NEW, ts, instr, account)
     r[c.C_SIDE] = side
     r[c.C_TYPE] = type
     r[c.C_TIF] = tif
@@ -67,7 +68,7 @@ def market(instr: int, account: int, side: int, qty: int, **kw: int) -> Row:
 
 def cancel(oid: int, account: int = -1, *, ts: int = 0) -> Row:
     """Return an OP_CANCEL row for order ``oid`` (``account`` -1 = administrator)."""
-    r = _row(c.OP_CANCEL, ts, 0, account)
+    r = row(c.OP_CANCEL, ts, 0, account)
     r[c.C_OID] = oid
     return r
 
@@ -76,7 +77,7 @@ def replace(
     oid: int, price: int, qty: int, account: int = -1, *, trigger: int = 0, ts: int = 0
 ) -> Row:
     """Return an OP_REPLACE row: new ``price`` and new open ``qty`` for order ``oid``."""
-    r = _row(c.OP_REPLACE, ts, 0, account)
+    r = row(c.OP_REPLACE, ts, 0, account)
     r[c.C_OID] = oid
     r[c.C_PRICE] = price
     r[c.C_QTY] = qty
@@ -86,19 +87,19 @@ def replace(
 
 def mass_cancel(account: int = -1, instr: int = -1, side: int = -1, *, ts: int = 0) -> Row:
     """Return an OP_MASS_CANCEL row; -1 in any filter means "all"."""
-    r = _row(c.OP_MASS_CANCEL, ts, instr, account)
+    r = row(c.OP_MASS_CANCEL, ts, instr, account)
     r[c.C_SIDE] = side
     return r
 
 
 def expire(ts: int) -> Row:
     """Return an OP_EXPIRE row expiring GTD orders whose expiry is <= ``ts`` ns."""
-    return _row(c.OP_EXPIRE, ts, 0, 0)
+    return row(c.OP_EXPIRE, ts, 0, 0)
 
 
 def set_param(instr: int, param: int, value: int, *, ts: int = 0) -> Row:
     """Return an OP_SET row setting instrument parameter ``param`` to ``value``."""
-    r = _row(c.OP_SET, ts, instr, 0)
+    r = row(c.OP_SET, ts, instr, 0)
     r[c.C_TYPE] = param
     r[c.C_PRICE] = value
     return r

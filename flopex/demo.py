@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from exchange import codes as c
+from exchange import commands as C
 from exchange.calendar import DEFAULT_CALENDAR, ns_to_datetime
 from exchange.venue import Venue
 
@@ -74,13 +75,6 @@ class Demo:
             name = self.venue.contract_of[int(slot)].name
             self.volume[name] = self.volume.get(name, 0) + int(qty)
 
-    def _row(self, **f: int) -> npt.NDArray[np.int64]:
-        r = np.zeros(c.CMD_WIDTH, dtype=np.int64)
-        r[c.C_TS] = self.now
-        for k, v in f.items():
-            r[getattr(c, "C_" + k.upper())] = v
-        return r
-
     def _maker_rows(self) -> list[npt.NDArray[np.int64]]:
         rows = []
         for p in self.venue.products:
@@ -90,7 +84,7 @@ class Demo:
                 fair = self.fair(p, int(k))
                 half = max(1, round(fair * (0.004 + 0.0006 * k)))
                 for mm in MAKERS:
-                    rows.append(self._row(op=c.OP_MASS_CANCEL, account=mm, instr=slot, side=-1))
+                    rows.append(C.mass_cancel(account=mm, instr=slot, ts=self.now))
                     skew = int(self.rng.integers(-1, 2))
                     for lvl in range(3):
                         qty = int(self.rng.integers(5, 30)) >> lvl
@@ -103,8 +97,8 @@ class Demo:
     def _limit(
         self, slot: int, acct: int, side: int, qty: int, price: int
     ) -> npt.NDArray[np.int64]:
-        return self._row(instr=slot, account=acct, side=side, qty=qty, price=max(1, price),
-                         tif=c.TIF_GTD, expire=self.now + 30 * MINUTE)  # fmt: skip
+        return C.limit(slot, acct, side, qty, max(1, price), tif=c.TIF_GTD,
+                       expire=self.now + 30 * MINUTE, ts=self.now)  # fmt: skip
 
     def _noise_rows(self, n: int = 300) -> list[npt.NDArray[np.int64]]:
         names = [
@@ -120,8 +114,7 @@ class Demo:
             acct = int(self.rng.choice(NOISE_ACCOUNTS))
             qty = int(self.rng.integers(1, 6))
             if self.rng.random() < 0.35:
-                rows.append(self._row(instr=slot, account=acct, side=side, qty=qty,
-                                      type=c.TYPE_MARKET, tif=c.TIF_IOC))  # fmt: skip
+                rows.append(C.market(slot, acct, side, qty, ts=self.now))
             else:
                 fair = self.fair(p, k)
                 off = int(self.rng.geometric(0.3)) - 1
