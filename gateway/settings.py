@@ -91,6 +91,19 @@ class Settings:
     clearing_deposit_micros: int = 10_000 * 1_000_000
     """In clearing mode: cash deposited into every new account, µ$ (0: none)."""
 
+    seconds_per_day: float = 0.0
+    """Game clock (gateway/clock.py): with a positive value the venue clock is simulated
+    and one trading day passes in this many wall seconds, from ``start_date``; it can be
+    paused and resumed. 0: the venue clock is ``clock_ns`` (real time)."""
+    start_date: str | None = None
+    """ISO date the simulated venue clock starts at (None: today's date). Only with
+    ``seconds_per_day``."""
+    index_seed: int = 1
+    """Root seed of the simulated GPU rental price index the clearing house marks to."""
+    self_url: str | None = None
+    """Websocket URL of this gateway as seen from its own process (``ws://127.0.0.1:PORT
+    /ws/api/v2``), for house bots it starts; ``flopex serve`` sets it."""
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Return settings from ``FLOPEX_*`` variables (``FLOPEX_ADMIN_CLIENT_ID`` …)."""
@@ -116,6 +129,14 @@ class Settings:
             kw["clearing"] = env["FLOPEX_CLEARING"].lower() not in ("", "0", "false", "no")
         if "FLOPEX_CLEARING_DEPOSIT_MICROS" in env:
             kw["clearing_deposit_micros"] = int(env["FLOPEX_CLEARING_DEPOSIT_MICROS"])
+        if "FLOPEX_SECONDS_PER_DAY" in env:
+            kw["seconds_per_day"] = float(env["FLOPEX_SECONDS_PER_DAY"])
+        if "FLOPEX_START_DATE" in env:
+            kw["start_date"] = env["FLOPEX_START_DATE"]
+        if "FLOPEX_INDEX_SEED" in env:
+            kw["index_seed"] = int(env["FLOPEX_INDEX_SEED"])
+        if "FLOPEX_SELF_URL" in env:
+            kw["self_url"] = env["FLOPEX_SELF_URL"]
         kw.update(overrides)
         return cls(**kw)  # type: ignore[arg-type]
 
@@ -129,6 +150,8 @@ class Settings:
         FsyncPolicy.parse(self.journal_fsync)
         if self.clearing and self.data_dir is not None:
             raise ValueError("clearing mode is in memory only for now: unset data_dir")
+        if self.seconds_per_day < 0:
+            raise ValueError("seconds_per_day must not be negative")
         if self.clearing_deposit_micros < 0:
             raise ValueError("clearing_deposit_micros must not be negative")
 
