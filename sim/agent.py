@@ -25,11 +25,17 @@ import numpy as np
 from sim.events import (
     BUY,
     SELL,
+    AccountUpdate,
     BookLevel,
     CancelAll,
     CancelOrder,
     Command,
+    CurveUpdate,
+    DefaultNotice,
+    Deposit,
     Event,
+    IndexFixing,
+    MarginCallNotice,
     NewOrder,
     OrderAccepted,
     OrderCanceled,
@@ -39,6 +45,7 @@ from sim.events import (
     OrderReplaced,
     OrderTriggered,
     ReplaceOrder,
+    SettlementPrice,
     TopOfBook,
     TradeTick,
 )
@@ -133,6 +140,18 @@ class Agent:
                 self.on_top_of_book(event)
             case BookLevel():
                 self.on_book(event)
+            case IndexFixing():
+                self.on_index(event)
+            case SettlementPrice():
+                self.on_settlement(event)
+            case CurveUpdate():
+                self.on_curve(event)
+            case MarginCallNotice():
+                self.on_margin_call(event.amount, event.deadline_ns)
+            case DefaultNotice():
+                self.on_default(event)
+            case AccountUpdate():
+                self.on_account(event)
 
     # -------------------------------------------------------- own-order callbacks
     def on_accepted(self, event: OrderAccepted) -> None:
@@ -166,7 +185,33 @@ class Agent:
     def on_book(self, event: BookLevel) -> None:
         """A price level changed in a subscribed instrument (``book``)."""
 
+    # ------------------------------------------------- clearing callbacks
+    # Delivered only by a venue with a clearing house (``sim.clearing_venue``).
+    def on_index(self, event: IndexFixing) -> None:
+        """The daily index of a product printed (at each session's open)."""
+
+    def on_settlement(self, event: SettlementPrice) -> None:
+        """A contract got its daily (or final) settlement price at the close."""
+
+    def on_curve(self, event: CurveUpdate) -> None:
+        """The traded contracts of a product, front first (each session's open)."""
+
+    def on_margin_call(self, amount: int, deadline_ns: int) -> None:
+        """The clearing house calls ``amount`` µ$, due by ``deadline_ns``; pay with
+        ``deposit``, or the account defaults at the deadline."""
+
+    def on_default(self, event: DefaultNotice) -> None:
+        """The account was declared in default; it can no longer trade."""
+
+    def on_account(self, event: AccountUpdate) -> None:
+        """The account's cash, equity, required margin and free collateral (µ$), sent
+        at each clock tick and after each daily cycle."""
+
     # --------------------------------------------------------------------- actions
+    def deposit(self, amount: int) -> int:
+        """Deposit ``amount`` µ$ of collateral at the clearing house; return the reference."""
+        return self.session.send(Deposit(int(amount)))
+
     def buy(
         self,
         instrument: str,

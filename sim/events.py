@@ -16,6 +16,7 @@ contracts, times in integer nanoseconds (``ts_*``). Instruments are named
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from exchange import codes as c
 
@@ -66,7 +67,15 @@ class CancelAll:
     instrument: str | None = None
 
 
-Command = NewOrder | CancelOrder | ReplaceOrder | CancelAll
+@dataclass(frozen=True, slots=True)
+class Deposit:
+    """Deposit ``amount`` µ$ of collateral at the clearing house (pays towards a margin
+    call). Only a venue with a clearing house (``sim.clearing_venue``) accepts it."""
+
+    amount: int
+
+
+Command = NewOrder | CancelOrder | ReplaceOrder | CancelAll | Deposit
 
 
 # ------------------------------------------------------------ own-order events
@@ -214,7 +223,84 @@ class BookLevel:
 
 
 MarketEvent = TradeTick | TopOfBook | BookLevel
-Event = OrderEvent | MarketEvent
+
+
+# ------------------------------------------------------------- clearing and index
+# Sent by the clearing-aware runner (``sim.clearing_venue``), not by the matching engine.
+@dataclass(frozen=True, slots=True)
+class IndexFixing:
+    """The daily index of ``product`` for business ``day`` printed ``units`` price units."""
+
+    ts_ns: int
+    product: str
+    day: date
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementPrice:
+    """Contract ``instrument`` settled at ``price_micros`` µ$ per GPU-hour on ``day``
+    (``price_units``: the same rounded half-even to price units; ``tier`` as
+    ``clearing.records.Tier``: 1 VWAP, 2 mid, 3 neighbour, 4 index, 6 final)."""
+
+    ts_ns: int
+    instrument: str
+    day: date
+    price_micros: int
+    price_units: int
+    tier: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarginCallNotice:
+    """The clearing house calls ``amount`` µ$ from the agent's account, due by
+    ``deadline_ns``; unpaid then, the account defaults."""
+
+    ts_ns: int
+    call_id: int
+    amount: int
+    deadline_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultNotice:
+    """The agent's account was declared in default: its orders are canceled and its
+    positions closed out by the clearing house; it can no longer trade."""
+
+    ts_ns: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CurveUpdate:
+    """The contracts of ``product`` the scenario trades, front month first, with the
+    business days left to each one's last trading day (``days_to_expiry``, 0 on that
+    day): sent at each session's open, after any expiry and listing."""
+
+    ts_ns: int
+    product: str
+    instruments: tuple[str, ...]
+    days_to_expiry: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountUpdate:
+    """The account's figures at the clearing house, µ$ (as an account summary reports
+    them): ``equity`` = cash + value change since the last mark, ``required`` = initial
+    margin of the worst case with open orders, ``free`` = equity − required."""
+
+    ts_ns: int
+    cash: int
+    equity: int
+    required: int
+    free: int
+    call_outstanding: int
+
+
+ClearingEvent = (
+    IndexFixing | SettlementPrice | MarginCallNotice | DefaultNotice | CurveUpdate | AccountUpdate
+)
+Event = OrderEvent | MarketEvent | ClearingEvent
 
 #: Market-data channels an agent may subscribe to, per instrument.
 CHANNELS = ("trades", "ticker", "book")

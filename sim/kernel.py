@@ -39,6 +39,8 @@ from sim.events import (
     CancelAll,
     CancelOrder,
     Command,
+    Deposit,
+    Event,
     NewOrder,
     ReplaceOrder,
     TopOfBook,
@@ -238,6 +240,27 @@ class Kernel:
         if snapshot and self.state not in ("closing", "closed"):
             self._dispatch({agent: snapshot})
 
+    def venue_events(self, events: Events, label: str) -> None:
+        """Take ``events`` the venue produced on its own at the current time (a clock
+        tick, a settlement, a default's close-out: commands no agent sent) and route
+        them to the agents like any others. ``label`` names the cause in the journal."""
+        self._journal.update(f"venue:{label}@{self.now}".encode())
+        self._journal.update(np.ascontiguousarray(events, dtype="<i8").tobytes())
+        if len(events) and self.state == "running":
+            self._dispatch(self.router.route(events, 0))
+        elif len(events):
+            self.router.route(events, 0)  # keep the local books exact
+
+    def notify(self, agent: int, events: Sequence[Event]) -> None:
+        """Send ``events`` (clearing notices, index prints) to ``agent`` after the latency."""
+        if events and self.state == "running":
+            self._journal.update(f"notify:{agent}:{events!r}".encode())
+            self._dispatch({agent: list(events)})
+
+    def relist(self, instruments: Mapping[str, int]) -> None:
+        """The venue listed or expired contracts: trade by the names of ``instruments``."""
+        self.router.relist(instruments)
+
     def journal_hash(self) -> str:
         """Return the SHA-256 hex digest of every command row and event row so far."""
         return self._journal.hexdigest()
@@ -300,6 +323,10 @@ class Kernel:
                 return C.replace(oid, price, qty, account)
             case CancelAll(instrument=name):
                 return C.mass_cancel(account, -1 if name is None else self._slot(name))
+            case Deposit(amount=amount):
+                from clearing.ops import deposit_row  # only a clearing venue handles it
+
+                return deposit_row(account, amount, self.now)
         raise TypeError(f"not a command: {command!r}")
 
     def _new_order_row(self, account: int, o: NewOrder) -> npt.NDArray[np.int64]:

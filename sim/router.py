@@ -89,6 +89,27 @@ class Router:
         self._orders: dict[int, tuple[int, int]] = {}  # live order id -> (label, slot)
         self._subs: dict[tuple[str, int], list[int]] = {}
 
+    def relist(self, instruments: Mapping[str, int]) -> None:
+        """Follow the venue's listings: ``instruments`` maps every listed name to its slot.
+
+        A slot that now carries another contract (an expired month's slot reused for a
+        new one) starts with an empty local book and no subscribers.
+        """
+        old = self.name_of
+        self.slot_of = dict(instruments)
+        self.name_of = {slot: name for name, slot in instruments.items()}
+        for slot, name in self.name_of.items():
+            if old.get(slot) != name:
+                self.books[slot] = LocalBook()
+                self._published[slot] = (0, 0, 0, 0)
+                for channel in CHANNELS:
+                    self._subs.pop((channel, slot), None)
+        for slot in [s for s in self.books if s not in self.name_of]:
+            del self.books[slot]
+            del self._published[slot]
+            for channel in CHANNELS:
+                self._subs.pop((channel, slot), None)
+
     # ------------------------------------------------------------------ queries
     def slot(self, instrument: str) -> int:
         """Return the venue slot of ``instrument``; raise KeyError naming it."""
