@@ -2,6 +2,11 @@
 
 ``Gateway`` opens the venue through the sequencer, builds the registries, the pipeline
 task and the background timers (venue clock, 100 ms tickers), and tears them down.
+With ``Settings.seconds_per_day`` > 0 the venue clock is a ``GameClock`` (``gw.clock``,
+gateway/clock.py); in clearing mode the gateway runs the simulated index
+(``gw.index_feed``, gateway/index_feed.py), the clearing house's daily cycles on the
+venue clock (gateway/clearing_mode.py) and the clearing channels
+(``gw.clearing_publisher``, gateway/clearing_views.py).
 Request handlers reach it as ``call.gw`` (websocket) or through the ``get_gateway``
 dependency (HTTP).
 """
@@ -10,16 +15,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
+from datetime import date
 from pathlib import Path
 
 from exchange import codes as c
+from exchange.calendar import ns_to_date
 from exchange.venue import Venue
 from gateway.auth import Auth
 from gateway.clearing_mode import ClearedSequencer
+from gateway.clearing_views import ClearingPublisher
+from gateway.clock import GameClock
 from gateway.commands import ClockTick
 from gateway.durable import KEYS_FILE, DurableSequencer, durable_factory, write_snapshot
+from gateway.index_feed import IndexFeed
 from gateway.instruments import Instruments
 from gateway.marketdata import MarketData
 from gateway.orders import OrderStore
@@ -38,7 +49,15 @@ class Gateway:
     def __init__(
         self, settings: Settings, sequencer_factory: SequencerFactory = EngineSequencer
     ) -> None:
+        self.clock: GameClock | None = None
+        """The simulated venue clock (None: ``settings.clock_ns``, real time)."""
+        if settings.seconds_per_day > 0:
+            start = settings.start_date
+            first = date.fromisoformat(start) if start else ns_to_date(time.time_ns())
+            self.clock = GameClock(settings.seconds_per_day, first, settings.calendar)
+            settings = dataclasses.replace(settings, clock_ns=self.clock.now_ns)
         self.settings = settings
+        """The settings; with a game clock their ``clock_ns`` is ``clock.now_ns``."""
         self.venue = Venue(settings.products, settings.calendar, settings.n_accounts)
         if settings.data_dir is not None and sequencer_factory is EngineSequencer:
             sequencer_factory = durable_factory(settings.data_dir, settings.journal_fsync)
@@ -48,6 +67,15 @@ class Gateway:
         self.clearing = self.sequencer if isinstance(self.sequencer, ClearedSequencer) else None
         """The clearing house's sequencer in clearing mode, else None."""
         ts0 = settings.clock_ns()
+        self.index_feed: IndexFeed | None = None
+        """The simulated index the clearing house marks to (clearing mode only)."""
+        if self.clearing is not None:
+            first_day = settings.calendar.trading_day(ts0)
+            self.index_feed = IndexFeed(
+                self.venue.products, settings.calendar, settings.index_seed, first_day, self.now
+            )
+            self.clearing.use_index(self.index_feed)
+            self.clearing.skip_non_business_deadlines = self.clock is not None
         durable = self.sequencer if isinstance(self.sequencer, DurableSequencer) else None
         self.durable = durable
         t_start = time.perf_counter()
@@ -74,6 +102,10 @@ class Gateway:
             self.orders = OrderStore(settings.closed_order_history, settings.user_trade_history)
         self.hub = Hub()
         self.publisher = Publisher(self.hub, self.instruments, self.market, self.orders)
+        self.clearing_publisher: ClearingPublisher | None = None
+        """Margin calls, index and portfolio notifications (clearing mode only)."""
+        if self.clearing is not None and self.index_feed is not None:
+            self.clearing_publisher = ClearingPublisher(self.hub, self.clearing, self.index_feed)
         self.pipeline = PipelineTask(
             settings, self.sequencer, self.instruments, self.market, self.orders, self.publisher
         )
@@ -108,9 +140,14 @@ class Gateway:
         self.sessions: dict[int, Session] = {}
         self.account_cancel_on_disconnect: set[int] = set()
         self._tasks: list[asyncio.Task[None]] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The event loop the gateway runs on (set by ``start``): other threads reach the
+        gateway only through it (``loop.call_soon_threadsafe``)."""
 
     def now(self) -> int:
-        """Return the venue clock, ns (orders, trades, listings; may be simulated)."""
+        """Return the venue clock, ns (orders, trades, listings; the game clock if any)."""
+        if self.clock is not None:
+            return self.clock.now_ns()
         return self.settings.clock_ns()
 
     @staticmethod
@@ -120,11 +157,14 @@ class Gateway:
 
     async def start(self) -> None:
         """Start the pipeline task and the timers."""
+        self.loop = asyncio.get_running_loop()
         self._tasks = [
             asyncio.create_task(self.pipeline.run(), name="flopex-pipeline"),
             asyncio.create_task(self._clock(), name="flopex-clock"),
             asyncio.create_task(self._tickers(), name="flopex-tickers"),
         ]
+        if self.clearing_publisher is not None:
+            self._tasks.append(asyncio.create_task(self._portfolios(), name="flopex-portfolio"))
 
     async def stop(self) -> None:
         """Stop the tasks (queued commands that were not processed are dropped)."""
@@ -181,11 +221,30 @@ class Gateway:
         """Return whether every background task is still running."""
         return bool(self._tasks) and not any(t.done() for t in self._tasks)
 
+    def clock_interval_s(self) -> float:
+        """Return the period of venue clock ticks, s: ``settings.clock_interval_s``, and
+        with a game clock at most a tenth of a simulated day."""
+        interval = self.settings.clock_interval_s
+        if self.clock is not None:
+            interval = min(interval, self.clock.seconds_per_day / 10)
+        return interval
+
     async def _clock(self) -> None:
+        interval = self.clock_interval_s()
         while True:
-            await asyncio.sleep(self.settings.clock_interval_s)
+            await asyncio.sleep(interval)
             if not self.pipeline.submit_nowait(ClockTick()):
                 log.warning("clock tick skipped: pipeline queue full")
+
+    async def _portfolios(self) -> None:
+        publisher = self.clearing_publisher
+        assert publisher is not None
+        while True:
+            await asyncio.sleep(0.05)
+            try:
+                publisher.flush()
+            except Exception:
+                log.exception("portfolio publication failed")
 
     async def _tickers(self) -> None:
         while True:

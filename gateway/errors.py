@@ -15,6 +15,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from clearing.errors import (
+    AccountInDefault,
+    InsufficientFreeCollateral,
+    InvalidAmount,
+    UnknownAccount,
+)
+from clearing.index.base import IndexNotPublished
 from clearing.ops import ClearingReject as R
 from exchange import codes as c
 
@@ -211,3 +218,25 @@ def reject_error(reason: int, *, below_band: bool = False) -> RpcError:
     return RpcError(
         error, _REJECT_REASONS.get(reason, f"engine reject {reason}"), _REJECT_PARAMS.get(reason)
     )
+
+
+def clearing_error(exc: Exception, account_param: str = "account_id") -> RpcError:
+    """Return the wire error for a ``ClearingError`` the house raised (nothing changed).
+
+    An unknown account → ``UNKNOWN_ACCOUNT`` (param ``account_param``); an amount that is
+    not positive → ``INVALID_AMOUNT``; more than the free collateral →
+    ``NOT_ENOUGH_FUNDS``; an account in default → ``ACCOUNT_IN_DEFAULT``; a missing
+    index print → ``INDEX_NOT_PUBLISHED``; anything else → ``INVALID_CLEARING_COMMAND``.
+    The house's message is the reason.
+    """
+    if isinstance(exc, UnknownAccount):
+        return RpcError(UNKNOWN_ACCOUNT, str(exc), account_param)
+    if isinstance(exc, InvalidAmount):
+        return RpcError(INVALID_AMOUNT, str(exc), "amount")
+    if isinstance(exc, InsufficientFreeCollateral):
+        return RpcError(NOT_ENOUGH_FUNDS, str(exc), "amount")
+    if isinstance(exc, AccountInDefault):
+        return RpcError(ACCOUNT_IN_DEFAULT, str(exc), account_param)
+    if isinstance(exc, IndexNotPublished):
+        return RpcError(INDEX_NOT_PUBLISHED, str(exc))
+    return RpcError(INVALID_CLEARING_COMMAND, str(exc))

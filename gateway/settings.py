@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
+import math
 import os
 import secrets
 import time
@@ -45,7 +47,8 @@ class Settings:
     """Products to list (None: H100, B200, A100)."""
     calendar: TradingCalendar = DEFAULT_CALENDAR
     clock_ns: Callable[[], int] = time.time_ns
-    """Venue clock in ns since the epoch: orders are stamped and contracts roll by it."""
+    """Venue clock in ns since the epoch: orders are stamped and contracts roll by it.
+    With ``seconds_per_day`` > 0 the gateway replaces it with its ``GameClock``."""
 
     clock_interval_s: float = 1.0
     """How often the venue clock ticks (listings, expiries, good-til-day expiry)."""
@@ -99,7 +102,9 @@ class Settings:
     """ISO date the simulated venue clock starts at (None: today's date). Only with
     ``seconds_per_day``."""
     index_seed: int = 1
-    """Root seed of the simulated GPU rental price index the clearing house marks to."""
+    """Root seed (≥ 0) of the simulated GPU rental price index the clearing house marks to
+    in clearing mode (gateway/index_feed.py); the same seed and start give the same
+    index."""
     self_url: str | None = None
     """Websocket URL of this gateway as seen from its own process (``ws://127.0.0.1:PORT
     /ws/api/v2``), for house bots it starts; ``flopex serve`` sets it."""
@@ -154,6 +159,17 @@ class Settings:
             raise ValueError("seconds_per_day must not be negative")
         if self.clearing_deposit_micros < 0:
             raise ValueError("clearing_deposit_micros must not be negative")
+        if not math.isfinite(self.seconds_per_day):
+            raise ValueError("seconds_per_day must be a finite number")
+        if self.start_date is not None:
+            try:
+                datetime.date.fromisoformat(self.start_date)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"start_date must be an ISO date YYYY-MM-DD, got {self.start_date!r}"
+                ) from None
+        if self.index_seed < 0:
+            raise ValueError("index_seed must not be negative")
 
 
 @functools.lru_cache(maxsize=1)

@@ -15,8 +15,8 @@ import numpy as np
 
 from clearing import cycle
 from clearing.house import ClearingHouse
-from clearing.risk_gate import AccountState
 from gateway.clearing_mode import ClearedSequencer
+from gateway.clearing_views import account_summary_view, requirements
 from gateway.dispatch import REGISTRY, Call, Params
 from gateway.errors import METHOD_NOT_FOUND, RpcError
 from gateway.instruments import Listing
@@ -47,15 +47,6 @@ def _clearing(call: Call, method: str) -> ClearedSequencer:
     return cleared
 
 
-def _requirements(house: ClearingHouse, account: int, row: np.ndarray) -> tuple[int, int]:
-    """Return (initial, maintenance) margin of one row of positions, µ$."""
-    if house.margin is None or row.size == 0:
-        return 0, 0
-    kinds = np.array([int(house.registry.account(account).kind)], dtype=np.int8)
-    req = house.margin.requirements(row[None, :], kinds, house.market)
-    return int(req.initial[0]), int(req.maintenance[0])
-
-
 def position_view(house: ClearingHouse, account: int, listing: Listing) -> dict[str, object]:
     """Return ``account``'s position in ``listing`` in Deribit's shape."""
     house.sync()
@@ -77,7 +68,7 @@ def position_view(house: ClearingHouse, account: int, listing: Listing) -> dict[
         mark = listing.to_wire(int(cols.mark_units()[col]))
         alone = np.zeros(len(cols), dtype=np.int64)
         alone[col] = size
-        initial, maintenance = _requirements(house, account, alone) if size else (0, 0)
+        initial, maintenance = requirements(house, account, alone) if size else (0, 0)
     return {
         "instrument_name": listing.name,
         "kind": "future",
@@ -125,27 +116,8 @@ async def get_positions(call: Call, p: PositionsParams) -> list[dict[str, object
 
 @REGISTRY.method("private/get_account_summary", SummaryParams, access="read")
 async def get_account_summary(call: Call, p: SummaryParams) -> dict[str, object]:
-    """Return the account's cash, equity and margin (USD; one cross-margined account)."""
+    """Return the account's cash, equity, margin and margin call (USD; one cross-margined
+    account; ``margin_call_deadline`` in ms). Also published on ``user.portfolio.usd``."""
     cleared = _clearing(call, "private/get_account_summary")
     call.gw.instruments.products_matching(p.currency)  # validates the currency
-    house, account = cleared.house, account_of(call)
-    s = house.summary(account)
-    positions = house.position_row(account)
-    _, maintenance = _requirements(house, account, positions) if positions.any() else (0, 0)
-    return {
-        "currency": "USD",
-        "balance": usd(s.cash),
-        "equity": usd(s.equity),
-        "margin_balance": usd(s.equity),
-        "initial_margin": usd(s.required),
-        "maintenance_margin": usd(maintenance),
-        "open_orders_margin": usd(s.hold),
-        "available_funds": usd(s.free),
-        "available_withdrawal_funds": usd(max(0, s.free)),
-        "session_upl": usd(s.equity - s.cash),
-        "futures_pl": usd(s.equity - s.cash),
-        "margin_call_pending": s.call_outstanding > 0 or s.state is AccountState.MARGIN_CALL,
-        "margin_call_outstanding": usd(s.call_outstanding),
-        "account_state": s.state.name.lower(),
-        "id": account,
-    }
+    return account_summary_view(cleared, account_of(call))
