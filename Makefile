@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: help demo test bench lint format typecheck clean
+.PHONY: help demo test bench lint format typecheck clean chromium
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -22,10 +22,20 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $@
 
-demo: $(STAMP)  ## run flopex: engine demonstration on the H100/B200/A100 curves
+demo: $(STAMP)  ## run the exchange, house bots and a classroom game; print the URLs
 	$(BIN)/flopex demo
 
-test: $(STAMP)  ## run the whole test suite (lint and types first)
+# Page tests drive Debian's chromium package; install it when it is missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+chromium:  ## install Debian's chromium for the page tests when it is missing
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the page tests"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium fonts-dejavu-core >/dev/null; }
+
+test: $(STAMP) chromium  ## run the whole test suite (lint and types first)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -39,10 +40,27 @@ def _replay(args: argparse.Namespace) -> int:
     return status
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _engine_demo(args: argparse.Namespace) -> int:
     from flopex.demo import run_demo
 
     return run_demo(seconds=args.seconds, seed=args.seed)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from flopex.launcher import DemoOptions, main
+
+    return main(
+        DemoOptions(
+            host=args.host,
+            port=args.port,
+            scenario=args.scenario,
+            seconds_per_day=args.seconds_per_day,
+            market_makers=args.market_makers,
+            noise_traders=args.noise,
+            seed=args.seed,
+            duration_s=args.duration,
+        )
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -54,8 +72,52 @@ def _serve(args: argparse.Namespace) -> int:
         overrides["data_dir"] = args.data_dir
     if args.fsync is not None:
         overrides["journal_fsync"] = args.fsync
-    serve(host=args.host, port=args.port, settings=Settings.from_env(**overrides))
+    overrides.update(serve_overrides(args))
+    try:
+        settings = Settings.from_env(**overrides)
+    except ValueError as exc:
+        print(f"flopex serve: {exc}", file=sys.stderr)
+        return 2
+    serve(host=args.host, port=args.port, settings=settings)
     return 0
+
+
+def serve_overrides(args: argparse.Namespace) -> dict[str, object]:
+    """Return the settings ``flopex serve``'s clearing and clock options set: clearing
+    mode, the game clock (seconds per day, start date), the index seed, and ``self_url``
+    (``ws://HOST:PORT/ws/api/v2``, 127.0.0.1 for a wildcard host; ``FLOPEX_SELF_URL``
+    wins)."""
+    out: dict[str, object] = {}
+    if args.clearing:
+        out["clearing"] = True
+    if args.seconds_per_day is not None:
+        out["seconds_per_day"] = args.seconds_per_day
+    if args.start_date is not None:
+        out["start_date"] = args.start_date
+    if args.index_seed is not None:
+        out["index_seed"] = args.index_seed
+    if "FLOPEX_SELF_URL" not in os.environ:
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+        if ":" in host:
+            host = f"[{host}]"
+        out["self_url"] = f"ws://{host}:{args.port}/ws/api/v2"
+    return out
+
+
+def _bots(args: argparse.Namespace) -> int:
+    from sim.house.run import BotsOptions, main
+
+    if not args.admin_id or not args.admin_secret:
+        print("flopex bots: give --admin-id and --admin-secret (or set "
+              "FLOPEX_ADMIN_CLIENT_ID and FLOPEX_ADMIN_CLIENT_SECRET)", file=sys.stderr)  # fmt: skip
+        return 2
+    return main(
+        BotsOptions(
+            url=args.url, admin_id=args.admin_id, admin_secret=args.admin_secret,
+            market_makers=args.market_makers, noise=args.noise, seed=args.seed,
+            duration_s=args.duration, wait_s=args.wait,
+        )
+    )  # fmt: skip
 
 
 def _positive(text: str) -> int:
@@ -82,6 +144,12 @@ def _validate(args: argparse.Namespace) -> int:
     return validate_gode_sunder(designs, institutions, settings, sys.stdout)
 
 
+def _run(args: argparse.Namespace) -> int:
+    from sim.run_command import run_command
+
+    return run_command(args.scenario, args.out, seed=args.seed, days=args.days)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``flopex`` command."""
     p = argparse.ArgumentParser(prog="flopex", description="GPU-hour compute futures exchange")
@@ -91,10 +159,32 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--fills-out", help="write the fills (MAKER_OID TAKER_OID PRICE QTY) here")
     r.add_argument("--engine", choices=["numba", "reference"], default="numba")
     r.set_defaults(func=_replay)
-    d = sub.add_parser("demo", help="run the in-process engine demonstration")
-    d.add_argument("--seconds", type=float, default=20.0, help="how long to trade (wall clock)")
-    d.add_argument("--seed", type=int, default=7, help="root seed")
+    d = sub.add_parser(
+        "demo",
+        help="run the exchange, house bots and a classroom game; print the URLs",
+        description="Serve the exchange in clearing mode on a simulated clock, create a game "
+        "from a scenario, start house bots trading the curve over the websocket API, and "
+        "print the URLs of the student screen, the instructor console and the API.",
+    )
+    d.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    d.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    d.add_argument("--scenario", default="intro", help="game scenario (default intro)")
+    d.add_argument(
+        "--seconds-per-day", type=float, default=20.0,
+        help="wall seconds per simulated trading day (default 20)",
+    )  # fmt: skip
+    d.add_argument("--market-makers", type=int, default=3, help="house market makers (3)")
+    d.add_argument("--noise", type=int, default=6, help="house noise traders (6)")
+    d.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
+    d.add_argument(
+        "--duration", type=float, default=None,
+        help="stop after this many seconds (default: run until Ctrl-C)",
+    )  # fmt: skip
     d.set_defaults(func=_demo)
+    e = sub.add_parser("engine-demo", help="run the in-process matching-engine demonstration")
+    e.add_argument("--seconds", type=float, default=20.0, help="how long to trade (wall clock)")
+    e.add_argument("--seed", type=int, default=7, help="root seed")
+    e.set_defaults(func=_engine_demo)
     v = sub.add_parser("validate", help="reproduce published results with flopex's engine")
     vsub = v.add_subparsers(dest="experiment", required=True)
     g = vsub.add_parser(
@@ -136,7 +226,72 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="journal fsync policy: always (default), batch:N, batch:Tms or never",
     )
+    s.add_argument(
+        "--clearing", action="store_true",
+        help="clearing mode: margin, positions, the simulated index and daily settlement "
+        "(default: FLOPEX_CLEARING)",
+    )  # fmt: skip
+    s.add_argument(
+        "--seconds-per-day", type=float, default=None, metavar="S",
+        help="simulated venue clock: one trading day every S wall seconds, pausable "
+        "(default: FLOPEX_SECONDS_PER_DAY, else 0 = real time)",
+    )  # fmt: skip
+    s.add_argument(
+        "--start-date", default=None, metavar="YYYY-MM-DD",
+        help="first day of the simulated clock (default: FLOPEX_START_DATE, else today)",
+    )  # fmt: skip
+    s.add_argument(
+        "--index-seed", type=int, default=None, metavar="N",
+        help="seed of the simulated index (default: FLOPEX_INDEX_SEED, else 1)",
+    )  # fmt: skip
     s.set_defaults(func=_serve)
+    b = sub.add_parser(
+        "bots",
+        help="run house bots (market makers, noise traders) against a running exchange",
+        description="Create an account per bot with the administrator key and trade over the "
+        "websocket API until Ctrl-C, SIGTERM or --duration.",
+    )
+    b.add_argument(
+        "--url", default="ws://127.0.0.1:8000/ws/api/v2",
+        help="the exchange's websocket API (default ws://127.0.0.1:8000/ws/api/v2)",
+    )  # fmt: skip
+    b.add_argument(
+        "--admin-id", default=os.environ.get("FLOPEX_ADMIN_CLIENT_ID"),
+        help="administrator client id (default: FLOPEX_ADMIN_CLIENT_ID)",
+    )  # fmt: skip
+    b.add_argument(
+        "--admin-secret", default=os.environ.get("FLOPEX_ADMIN_CLIENT_SECRET"),
+        help="administrator secret (default: FLOPEX_ADMIN_CLIENT_SECRET)",
+    )  # fmt: skip
+    b.add_argument("--market-makers", type=int, default=3, help="market makers (default 3)")
+    b.add_argument("--noise", type=int, default=10, help="noise traders (default 10)")
+    b.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
+    b.add_argument(
+        "--duration", type=float, default=None,
+        help="stop after this many seconds (default: until Ctrl-C or SIGTERM)",
+    )  # fmt: skip
+    b.add_argument(
+        "--wait", type=float, default=60.0,
+        help="seconds to wait for the exchange to accept connections (default 60)",
+    )  # fmt: skip
+    b.set_defaults(func=_bots)
+    rn = sub.add_parser(
+        "run",
+        help="run a simulation scenario through the clearing house; write Parquet results",
+        description="Run agents through the pipeline and clearing house over the trading "
+        "calendar of a scenario (a TOML file, or a shipped one by name: baseline, "
+        "demand-spike, gpu-glut, generation-launch, margin-spiral) and write trades, orders, "
+        "book_top, settlements, variation_margin, margin_calls, defaults, equity (.parquet) "
+        "and summary.json to --out. Format: docs/scenarios.md.",
+    )
+    rn.add_argument("scenario", help="scenario file (.toml) or shipped scenario name")
+    rn.add_argument("--out", required=True, help="directory for the result tables")
+    rn.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
+    rn.add_argument(
+        "--days", type=_positive, default=None,
+        help="trading days to simulate (default: the scenario's)",
+    )  # fmt: skip
+    rn.set_defaults(func=_run)
     return p
 
 

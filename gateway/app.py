@@ -2,7 +2,8 @@
 
 ``create_app(settings)`` returns an app whose lifespan builds the ``Gateway`` (venue,
 pipeline task, timers) on start-up and stops it on shutdown. Routers: websocket API,
-HTTP API, health. OpenAPI docs are served at ``/docs``.
+HTTP API, health, the classroom game's pages and CSV exports; the lifespan also attaches
+the classroom game (gateway/game/attach.py). OpenAPI docs are served at ``/docs``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from fastapi import FastAPI
 
 import gateway.methods  # noqa: F401  (registers every method)
 from gateway.core import Gateway
-from gateway.routes import health, http, ws
+from gateway.game.attach import attach, detach
+from gateway.routes import game_http, health, http, pages, ws
 from gateway.sequencer import EngineSequencer, SequencerFactory
 from gateway.settings import Settings, get_settings
 
@@ -37,10 +39,12 @@ def create_app(
         gw = Gateway(settings, sequencer_factory)
         app.state.gateway = gw
         await gw.start()
+        attach(gw)
         log.info("flopex gateway up: %d instruments", len(gw.instruments.by_name))
         try:
             yield
         finally:
+            await detach(gw)
             await gw.stop()
 
     app = FastAPI(
@@ -53,4 +57,6 @@ def create_app(
     app.include_router(ws.router)
     app.include_router(http.router)
     app.include_router(health.router)
+    app.include_router(pages.router)
+    app.include_router(game_http.router)
     return app

@@ -87,6 +87,9 @@ class PipelineTask:
         self.processed = 0
         self.after_command: Callable[[], None] | None = None
         """Called between commands (the durable gateway snapshots there)."""
+        self.listeners: list[Callable[[Changes], None]] = []
+        """Called with each processed command's folded events, after publication (the
+        classroom game records trades and orders there); a failing listener is logged."""
 
     # ---------------------------------------------------------------- front door
     def submit(self, cmd: Command) -> asyncio.Future[Outcome]:
@@ -166,7 +169,15 @@ class PipelineTask:
             events = self.sequencer.submit(row)
         changes = self.folder.fold(events, ts, place, cancel_reason)
         self.publisher.publish(changes)
+        self._notify(changes)
         return changes
+
+    def _notify(self, changes: Changes) -> None:
+        for listener in self.listeners:
+            try:
+                listener(changes)
+            except Exception:
+                log.exception("pipeline: listener failed")
 
     def _place(self, cmd: PlaceOrder, ts: int) -> Outcome:
         lst = self.instruments.by_name.get(cmd.instrument_name)
@@ -253,6 +264,7 @@ class PipelineTask:
             self.market.add(name)
         changes = self.folder.fold(events, ts)
         self.publisher.publish(changes)
+        self._notify(changes)
         for name in gone:
             self.market.drop(name)
 

@@ -4,6 +4,8 @@ from gateway.methods import (  # noqa: F401  (imported for registration)
     account,
     admin,
     auth,
+    clearing,
+    game,
     market,
     positions,
     reference,

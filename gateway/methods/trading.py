@@ -3,6 +3,9 @@
 Wire prices (USD per GPU-hour) become price units here and must sit on the tick (10043);
 amounts must be whole contracts (10021). The pipeline task sequences the command; an
 engine reject comes back as its mapped error (``gateway.errors.REJECT_ERRORS``).
+Before that, the classroom game (when the gateway runs one) may refuse a player's buy,
+sell or edit: outside an open round (13028) or beyond the game's limits
+(docs/game-protocol.md); other accounts are never affected.
 """
 
 from __future__ import annotations
@@ -144,6 +147,17 @@ def _place_command(call: Call, side: int, p: OrderParams) -> PlaceOrder:
     )
 
 
+def _game_gate(
+    call: Call, instrument_name: str, side: int, amount: int, replacing: Order | None = None
+) -> None:
+    """Raise the classroom game's refusal of this order, if the game has one."""
+    gate = getattr(call.gw, "game_gate", None)
+    if gate is not None:
+        refusal = gate(account_of(call), instrument_name, side, amount, replacing)
+        if refusal is not None:
+            raise refusal
+
+
 def _order_and_trades(call: Call, out: Outcome) -> dict[str, object]:
     order = out.order
     assert order is not None
@@ -158,14 +172,18 @@ def _order_and_trades(call: Call, out: Outcome) -> dict[str, object]:
 @REGISTRY.method("private/buy", OrderParams, access="trade")
 async def buy(call: Call, p: OrderParams) -> dict[str, object]:
     """Place a buy order; return it and the trades it made at once."""
-    out = await call.gw.pipeline.submit(_place_command(call, c.SIDE_BUY, p))
+    cmd = _place_command(call, c.SIDE_BUY, p)
+    _game_gate(call, cmd.instrument_name, cmd.side, cmd.qty)
+    out = await call.gw.pipeline.submit(cmd)
     return _order_and_trades(call, out)
 
 
 @REGISTRY.method("private/sell", OrderParams, access="trade")
 async def sell(call: Call, p: OrderParams) -> dict[str, object]:
     """Place a sell order; return it and the trades it made at once."""
-    out = await call.gw.pipeline.submit(_place_command(call, c.SIDE_SELL, p))
+    cmd = _place_command(call, c.SIDE_SELL, p)
+    _game_gate(call, cmd.instrument_name, cmd.side, cmd.qty)
+    out = await call.gw.pipeline.submit(cmd)
     return _order_and_trades(call, out)
 
 
@@ -183,6 +201,7 @@ async def edit(call: Call, p: EditParams) -> dict[str, object]:
     )
     price = listing.price_units(p.price) if p.price is not None else 0
     trigger = listing.price_units(p.trigger_price, "trigger_price") if p.trigger_price else 0
+    _game_gate(call, order.instrument_name, order.side, amount, replacing=order)
     cmd = EditOrder(
         account=order.account, order_id=order.order_id, amount=amount, price=price, trigger=trigger
     )

@@ -70,7 +70,7 @@ def test_replay_reports_a_missing_file_clearly(tmp_path: Path) -> None:
 
 
 def test_demo_trades_the_curves_and_ends_with_invariants_checked() -> None:
-    run = flopex("demo", "--seconds", "3", "--seed", "11")
+    run = flopex("engine-demo", "--seconds", "3", "--seed", "11")
     assert run.returncode == 0, run.stderr
     assert "H100-" in run.stdout and "B200" in run.stdout and "A100" in run.stdout
     assert "book invariants hold" in run.stdout

@@ -117,3 +117,31 @@ def test_trades_and_ticker_channels_report_a_trade(
         assert ticker["stats"]["volume"] == 2 and ticker["open_interest"] == 2
         assert ticker["min_price"] == instrument.min_price
         assert ticker["max_price"] == instrument.max_price
+
+
+def test_book_summaries_give_the_whole_curve_with_mid_last_and_mark(
+    server: RunningServer, make_trader: Callable[..., Trader], instrument: Instrument
+) -> None:
+    alice, bob = make_trader().client, make_trader().client
+    product = instrument.name.split("-")[0]
+    bid, ask = instrument.px(-3), instrument.px(3)
+    alice.call("private/buy", instrument_name=instrument.name, amount=2, price=bid)
+    alice.call("private/sell", instrument_name=instrument.name, amount=2, price=ask)
+
+    rows = bob.call("public/get_book_summary_by_currency", currency=product, kind="future")
+    names = [r["instrument_name"] for r in rows]
+    listed = [x["instrument_name"] for x in bob.call("public/get_instruments", currency=product)]
+    assert names == listed  # every listed month of the product, front month first
+    assert {r["base_currency"] for r in rows} == {product}
+    ours = rows[names.index(instrument.name)]
+    assert (ours["bid_price"], ours["ask_price"]) == (bid, ask)
+    assert ours["mid_price"] == round((bid + ask) / 2, 6)
+    assert ours["last"] is None and ours["mark_price"] > 0
+
+    one = bob.call("public/get_book_summary_by_instrument", instrument_name=instrument.name)
+    assert one == [ours | {"creation_timestamp": one[0]["creation_timestamp"]}]
+    everything = bob.call("public/get_book_summary_by_currency", currency="any")
+    assert len(everything) == len(server.gateway.instruments.by_name)
+    assert bob.call("public/get_book_summary_by_currency", currency="H100", kind="option") == []
+    err = bob.error("public/get_book_summary_by_instrument", instrument_name="H100-NOPE")
+    assert (err["code"], err["message"]) == (10020, "invalid_or_unsupported_instrument")
