@@ -8,11 +8,12 @@ The server is a real ``flopex serve`` subprocess in clearing mode on a free 127.
 port. In this process: house bots (``sim.house.BotFleet``) and N students, each a
 ``flopex.client.Client`` with its own account that subscribes to what the student page
 subscribes to: ``book.{i}.100ms``, ``trades.{i}.100ms`` and ``ticker.{i}.100ms`` of its
-selected instrument ``i`` (students are spread over the bots' instruments), the ticker of
-every month of that product (the forward curve), ``user.orders.any.any.raw``,
-``user.trades.any.any.raw`` and, where the server has them, ``user.portfolio.usd`` and
-``deribit_price_index.*``. Every few seconds each student cancels its resting order and
-places a new one behind the best price; one order in four crosses the spread.
+selected instrument ``i`` (students are spread over the bots' instruments),
+``user.orders.any.any.raw``, ``user.trades.any.any.raw``, ``user.portfolio.usd`` and
+``deribit_price_index.*``, and polls what the page polls every 5 s: the forward curve
+(``public/get_book_summary_by_currency``), positions and the account summary. Every few
+seconds each student cancels its resting order and places a new one behind the best
+price; one order in four crosses the spread.
 
 What is checked, per student:
 
@@ -139,6 +140,8 @@ class StudentStats:
     orders: int = 0
     order_errors: int = 0
     ack_ms: list[float] = field(default_factory=list)
+    polls: int = 0
+    """Rounds of the page's 5 s polling (curve summary, positions, account summary)."""
     book_matches_server: bool | None = None
 
 
@@ -173,7 +176,6 @@ class Student:
             f"book.{i}.100ms",
             f"trades.{i}.100ms",
             f"ticker.{i}.100ms",
-            *(f"ticker.{m}.100ms" for m in self.curve if m != i),
             "user.orders.any.any.raw",
             "user.trades.any.any.raw",
             "user.portfolio.usd",
@@ -229,6 +231,23 @@ class Student:
             if self.trade_seq is not None and seq != self.trade_seq + 1:
                 self.stats.silent_gaps += 1
             self.trade_seq = seq
+
+    async def poll(self, stop: asyncio.Event, every_s: float = 5.0) -> None:
+        """What the page polls every ``every_s``: the product's curve in one book summary,
+        positions and the account summary."""
+        product = self.instrument.split("-")[0]
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every_s * self.rng.uniform(0.8, 1.2))
+            if stop.is_set():
+                return
+            with contextlib.suppress(ClientError):
+                await self.client.call(
+                    "public/get_book_summary_by_currency", currency=product, kind="future"
+                )
+                await self.client.call("private/get_positions", currency="any")
+                await self.client.call("private/get_account_summary", currency="USD")
+                self.stats.polls += 1
 
     async def trade(self, stop: asyncio.Event, every_s: float) -> None:
         """Every ``every_s`` (±50 %): replace the resting order; every fourth one crosses."""
@@ -382,6 +401,7 @@ async def run_load(
     out["connect_s"] = time.perf_counter() - t_connect
     stop_orders = asyncio.Event()
     traders = [asyncio.create_task(s.trade(stop_orders, cfg.order_every_s)) for s in students]
+    traders += [asyncio.create_task(s.poll(stop_orders)) for s in students]
     received0 = sum(s.stats.messages for s in students)
     h0 = await health_async(http_url, cfg.seconds)
     await asyncio.sleep(cfg.seconds)
@@ -476,8 +496,9 @@ def report(r: dict[str, Any], command: str) -> str:
             "",
             f"One `flopex serve` process in clearing mode; in a second process {s['students']} "
             f"students (each its own account and websocket, subscribed as the student page: "
-            f"book, trades and ticker of one instrument, the tickers of its product's 36 "
-            f"months, own orders and trades) and {cfg.market_makers + cfg.noise} house bots "
+            f"book, trades and ticker of one instrument, own orders, trades and portfolio, "
+            f"the indices; polling the curve summary, positions and account every 5 s) and "
+            f"{cfg.market_makers + cfg.noise} house bots "
             f"over {len(r['instruments'])} instruments. Each student replaces an order every "
             f"{cfg.order_every_s:g} s on average; one in four crosses. Loaded phase "
             f"{cfg.seconds:g} s, idle and bots-only phases {cfg.baseline_seconds:g} s each. Loop "

@@ -106,6 +106,7 @@ class Gateway:
         """Margin calls, index and portfolio notifications (clearing mode only)."""
         if self.clearing is not None and self.index_feed is not None:
             self.clearing_publisher = ClearingPublisher(self.hub, self.clearing, self.index_feed)
+            self.market.index_of = self.index_feed.level  # tickers quote the live index
         self.pipeline = PipelineTask(
             settings, self.sequencer, self.instruments, self.market, self.orders, self.publisher
         )

@@ -160,6 +160,7 @@ def _ticker_fields(
     volume_usd = usd(notional * listing.spec.unit_value_micros)
     change = (last - first) * 100.0 / first if first and last else None
     ref = w(listing.ref) if listing.ref else 0.0
+    index = market.index_of(listing.contract.product) if market.index_of is not None else ref
     return {
         "timestamp": ms(now),
         "instrument_name": listing.name,
@@ -170,7 +171,7 @@ def _ticker_fields(
         "best_ask_amount": float(ask_qty),
         "last_price": w(last) if last else None,
         "mark_price": w(market.mark(listing)),
-        "index_price": ref,
+        "index_price": index,
         "settlement_price": ref,
         "open_interest": float(orders.open_interest.get(listing.name, 0)),
         "min_price": w(listing.min_price),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sortedcontainers import SortedDict
@@ -112,6 +113,14 @@ class MarketData:
         self._history = trade_history
         # Change ids start from the wall clock so that ids never repeat across restarts.
         self._first_change_id = time.time_ns() // 1_000_000
+        self.index_of: Callable[[str], float] | None = None
+        """The product's index level in USD per GPU-hour, where the gateway runs an index
+        feed (clearing mode); tickers fall back to the listing's reference price."""
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["index_of"] = None  # a live feed's method: never part of a snapshot
+        return state
 
     def add(self, name: str) -> InstrumentData:
         """Start market data for a newly listed instrument."""

@@ -165,12 +165,18 @@ def test_a_shock_moves_the_index_channel_and_get_index_price(
         on_loop(game, lambda: gw.index_feed.shock("B200", 10.0))  # type: ignore[union-attr]
         note = admin.next_on(channel)
         after = admin.call("public/get_index_price", index_name="b200_usd")
+        front = min(
+            (x for x in gw.instruments.by_name.values() if x.contract.product == "B200"),
+            key=lambda x: x.contract.month_index,
+        )
+        ticker = admin.call("public/ticker", instrument_name=front.name)
     finally:
         on_loop(game, gw.clock.resume)
 
     assert note["index_name"] == "b200_usd"
     assert note["price"] == pytest.approx(before["index_price"] * 1.1, rel=1e-5)
     assert after["index_price"] == note["price"]
+    assert ticker["index_price"] == after["index_price"]  # tickers quote the live index
     assert abs(note["timestamp"] - admin.call("public/get_time")) < 86_400_000
     assert after["estimated_delivery_price"] > before["estimated_delivery_price"]
     assert on_loop(game, lambda: gw.index_feed.levels())["B200"] == after["index_price"]  # type: ignore[union-attr]
