@@ -75,7 +75,7 @@ def _urls(host: str, port: int, code: str, admin_id: str, admin_secret: str) -> 
     base = f"http://{shown}:{port}"
     return DemoUrls(
         student=f"{base}/play?code={code}",
-        instructor=f"{base}/instructor#client_id={admin_id}&client_secret={admin_secret}",
+        instructor=f"{base}/instructor?code={code}#client_id={admin_id}&client_secret={admin_secret}",
         websocket=f"ws://{shown}:{port}/ws/api/v2",
         api_docs=f"{base}/docs",
     )

@@ -111,11 +111,19 @@ export function monthLabelOfDate(isoDate) {
   return `${MONTHS[m - 1]} '${String(y).slice(2)}`;
 }
 
-/** "14:03:07" (local time) from ms since the epoch. */
+/** "30 Nov 14:03" (venue time, UTC) from ms since the epoch. On the game clock a
+ * trading day passes in seconds, so the day matters and the seconds do not. */
 export function time(ms) {
   if (!isNum(ms)) return "—";
   const d = new Date(ms);
-  return d.toLocaleTimeString("en-GB", { hour12: false });
+  const day = d.toLocaleDateString("en-GB", { timeZone: "UTC", day: "numeric", month: "short" });
+  const hm = d.toLocaleTimeString("en-GB", {
+    timeZone: "UTC",
+    hour: "2-digit",
+    minute: "2-digit",
+    hour12: false,
+  });
+  return `${day} ${hm}`;
 }
 
 /** "2026-11-22" (UTC) from ms since the epoch. */
