@@ -16,6 +16,7 @@ Times are ns unless named ``*_ms``.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -45,6 +46,16 @@ class Role(StrEnum):
     TRADER = "trader"
     VIEWER = "viewer"
     ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedKey:
+    """A derived key drawn and hashed, not yet installed (``Auth.prepare_key``)."""
+
+    client_id: str
+    secret: str
+    salt: bytes
+    digest: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +210,33 @@ class Auth:
         if derived:
             self._save()
         return key, secret
+
+    async def prepare_key(self) -> PreparedKey:
+        """Draw a new derived key and hash its secret in a worker thread, so the event
+        loop stays free while scrypt runs (a class joining at once); ``install_key``
+        then adds it."""
+        client_id = secrets.token_urlsafe(6)
+        while client_id in self.keys:
+            client_id = secrets.token_urlsafe(6)
+        secret = self.derive_secret(client_id)
+        salt = secrets.token_bytes(16)
+        digest = await asyncio.to_thread(self._hash, secret, salt)
+        return PreparedKey(client_id, secret, salt, digest)
+
+    def install_key(
+        self, prepared: PreparedKey, role: Role, account: int | None, now: int, *, name: str = ""
+    ) -> tuple[ApiKey, str]:
+        """Add a key made by ``prepare_key``; return it and its secret (shown once)."""
+        if (role is Role.ADMIN) != (account is None):
+            raise RpcError(INVALID_ARGUMENTS, "admin keys have no account; others need one")
+        if prepared.client_id in self.keys:  # drawn twice while hashing: vanishingly rare
+            raise RuntimeError(f"client id {prepared.client_id} was taken meanwhile")
+        key = ApiKey(
+            prepared.client_id, role, account, name, prepared.salt, prepared.digest, now, True
+        )
+        self.keys[key.client_id] = key
+        self._save()
+        return key, prepared.secret
 
     def derive_secret(self, client_id: str) -> str:
         """Return the secret of a derived key: base64url(HMAC-SHA256(master, client_id))."""

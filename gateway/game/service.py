@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from clearing.risk_gate import AccountState
 from exchange import codes as c
-from gateway.auth import Role
+from gateway.auth import PreparedKey, Role
 from gateway.commands import MassCancel
 from gateway.errors import RpcError
 from gateway.game import debrief as db
@@ -239,9 +239,17 @@ class Games:
         self._changed(game)
         return game
 
-    def join(self, code: str, name: str) -> dict[str, object]:
-        """Add a student to a game with the next role; return their credentials."""
-        gw = self.gw
+    async def join(self, code: str, name: str) -> dict[str, object]:
+        """Add a student to a game with the next role; return their credentials.
+
+        The key's secret is hashed in a worker thread first (scrypt: tens of ms), so a
+        whole class joining at once does not stall the exchange; everything is checked
+        again after it, and nothing changes when the join is refused."""
+        self._check_join(code, name)
+        prepared = await self.gw.auth.prepare_key()
+        return self._join(code, name, prepared)
+
+    def _check_join(self, code: str, name: str) -> tuple[Game, str]:
         game = self.get(code)
         if game.state == ENDED:
             raise bad(f"game {game.code} has ended; ask for the code of a new game", "code")
@@ -254,6 +262,11 @@ class Games:
             raise bad(f"name taken: someone in game {game.code} is already called {name!r}", "name")
         if len(game.players) >= MAX_PLAYERS:
             raise bad(f"game {game.code} is full ({MAX_PLAYERS} players)", "code")
+        return game, name
+
+    def _join(self, code: str, name: str, prepared: PreparedKey) -> dict[str, object]:
+        gw = self.gw
+        game, name = self._check_join(code, name)
         assert gw.clearing is not None
         role = game.next_role()
         deposit = game.scenario.deposit_usd
@@ -261,7 +274,9 @@ class Games:
         account_name = f"{game.code} {name}"
         account = gw.auth.create_account(account_name)
         gw.clearing.open_account(account, account_name, funded)
-        key, secret = gw.auth.create_key(Role.TRADER, account, gw.wall(), name=account_name)
+        key, secret = gw.auth.install_key(
+            prepared, Role.TRADER, account, gw.wall(), name=account_name
+        )
         player_id = len(game.players) + 1
         player = Player(player_id, name, account, key.client_id, role, funded, gw.now())
         game.players[player_id] = player

@@ -108,7 +108,7 @@ async def get_info(call: Call, p: CodeParams) -> dict[str, object]:
 @REGISTRY.method("public/game/join", JoinParams)
 async def join(call: Call, p: JoinParams) -> dict[str, object]:
     """Join a game by code and name; return the new player's role and API key."""
-    return games(call).join(p.code, p.name)
+    return await games(call).join(p.code, p.name)
 
 
 # ---------------------------------------------------------------------- players

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -193,3 +194,36 @@ def test_a_player_answering_a_tender_badly_is_refused_clearly(lobby: GameHandle)
     assert no_answer["code"] == -32602 and "accept" in no_answer["data"]["reason"]
     assert (unknown["code"], unknown["data"]["reason"]) == (11029, "you have no tender 999999")
     assert _snapshot(lobby) == before
+
+
+def test_two_students_joining_at_once_under_one_name_make_one_player(
+    make_game: Callable[..., GameHandle], game_server: RunningServer
+) -> None:
+    """Joins hash the key's secret off the event loop, then check everything again: the
+    second of two simultaneous joins under one name is refused and changes nothing."""
+    game = make_game()
+    accounts = len(game_server.gateway.auth.accounts)
+    a, b = RpcClient(game_server.ws_url), RpcClient(game_server.ws_url)
+    try:
+        for i, client in enumerate((a, b)):
+            client.send_raw(
+                json.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": 100 + i,
+                        "method": "public/game/join",
+                        "params": {"code": game.code, "name": "Twin"},
+                    }
+                )
+            )
+        answers = [a.response(100), b.response(101)]
+    finally:
+        a.close()
+        b.close()
+    ok = [x for x in answers if "result" in x]
+    refused = [x for x in answers if "error" in x]
+    assert len(ok) == 1 and len(refused) == 1
+    assert "name taken" in json.dumps(refused[0]["error"])
+    players = game.admin("get_state")["players"]
+    assert [p["name"] for p in players] == ["Twin"]
+    assert len(game_server.gateway.auth.accounts) == accounts + 1
