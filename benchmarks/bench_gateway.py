@@ -49,6 +49,8 @@ SECTION = "## Gateway"
 ADMIN_ID = "bench-admin"
 ADMIN_SECRET = "bench-admin-secret"
 TARGET_RT = 20_000
+LEVELS = 20
+"""Price levels used on each side, ticks."""
 _enc = msgspec.json.Encoder()
 _dec = msgspec.json.Decoder()
 
@@ -214,8 +216,8 @@ def _get_time(_lane: int, _state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 def _order_maker(instrument: str, low: float, tick: float) -> Any:
     """Alternate a resting buy far below the market and the cancel of it, per lane.
 
-    Prices are 50 ticks from ``low`` ($/GPU-hour) up; the loop ends with at most one
-    order resting per lane.
+    Prices are ``LEVELS`` ticks from ``low`` ($/GPU-hour) up; the loop ends with at most
+    one order resting per lane.
     """
     counter = itertools.count()
 
@@ -223,7 +225,7 @@ def _order_maker(instrument: str, low: float, tick: float) -> Any:
         last = state.pop("last", None)
         if last is not None and "order" in last:
             return "private/cancel", {"order_id": last["order"]["order_id"]}
-        price = round(low + (next(counter) % 50) * tick, 2)
+        price = round(low + (next(counter) % LEVELS) * tick, 2)
         return "private/buy", {
             "instrument_name": instrument,
             "amount": 1,
@@ -240,7 +242,7 @@ async def measure_fanout(
 ) -> dict[str, float]:
     """Subscribe ``subscribers`` connections to the book; send ``n`` order/cancel pairs.
 
-    Each step rests a sell at one of 50 empty ask levels below ``high`` ($/GPU-hour) and
+    Each step rests a sell at one of ``LEVELS`` empty ask levels below ``high`` ($/GPU-hour) and
     cancels it, so every subscriber must see one ``new`` ask level per step.
     """
     channel = f"book.{instrument}.100ms"
@@ -268,7 +270,7 @@ async def measure_fanout(
     await asyncio.sleep(0.5)
     t0 = time.monotonic()
     for i in range(n):
-        price = round(high - (i % 50) * tick, 2)
+        price = round(high - (i % LEVELS) * tick, 2)
         sent_at[price] = time.perf_counter_ns()
         order = await driver.call(
             "private/sell", instrument_name=instrument, amount=1, type="limit", price=price
@@ -302,12 +304,16 @@ async def run(args: argparse.Namespace, server: Server) -> dict[str, Any]:
         client_secret=ADMIN_SECRET,
     )
     instruments = await admin.call("public/get_instruments", currency="any", kind="future")
-    inst = sorted(instruments, key=lambda x: x["expiration_timestamp"])[3]
+    h100 = [x for x in instruments if x["instrument_name"].startswith("H100-")]
+    inst = sorted(h100, key=lambda x: x["expiration_timestamp"])[3]  # not a month that rolls
     name, tick = inst["instrument_name"], float(inst["tick_size"])
     book = await admin.call("public/ticker", instrument_name=name)
-    ref = float(book.get("mark_price") or book.get("index_price") or 2.0)
-    low = max(tick, round(ref * 0.85, 2))  # resting buys: far below the market
-    high = round(ref * 1.15, 2)  # fan-out sells: far above it, inside the price band
+    # Resting buys at the bottom of the price band, fan-out sells at its top: LEVELS ticks
+    # each, far apart, so nothing ever trades.
+    low = round(float(book["min_price"]) + tick, 2)
+    high = round(float(book["max_price"]) - tick, 2)
+    if low + LEVELS * tick >= high - LEVELS * tick:
+        raise RuntimeError(f"price band of {name} too narrow for the benchmark")
 
     conns = [await Conn.open(url) for _ in range(args.clients)]
     for i, conn in enumerate(conns):
