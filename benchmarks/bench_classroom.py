@@ -36,19 +36,18 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import shlex
-import socket
-import subprocess
 import sys
 import time
 import urllib.request
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks import common  # pins BLAS thread pools: must come before numpy
+
+# isort: split
 import numpy as np
 
 from flopex.client import RECONNECTED, Client, ClientError
@@ -60,55 +59,14 @@ ADMIN_SECRET = "bench-admin-secret"
 
 
 # ----------------------------------------------------------------------- server
-@dataclass
-class Server:
-    """A ``flopex serve`` subprocess in clearing mode."""
-
-    proc: subprocess.Popen[bytes]
-    port: int
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/api/v2"
-
-    @property
-    def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-
-
-def start_server() -> Server:
+def start_server() -> common.ServeProcess:
     """Start ``flopex serve`` (clearing mode) on a free loopback port; wait ≤ 120 s."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    env = dict(
-        os.environ,
-        FLOPEX_ADMIN_CLIENT_ID=ADMIN_ID,
-        FLOPEX_ADMIN_CLIENT_SECRET=ADMIN_SECRET,
-        FLOPEX_CLEARING="1",
-    )
-    cmd = [sys.executable, "-m", "flopex", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            raise RuntimeError(f"flopex serve exited with {proc.returncode}: {err[-2000:]}")
-        try:
-            health(f"http://127.0.0.1:{port}", 1.0)
-            return Server(proc, port)
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("flopex serve did not become healthy in 120 s")
+    env = {
+        "FLOPEX_ADMIN_CLIENT_ID": ADMIN_ID,
+        "FLOPEX_ADMIN_CLIENT_SECRET": ADMIN_SECRET,
+        "FLOPEX_CLEARING": "1",
+    }
+    return common.start_serve(env)
 
 
 def health(http_url: str, window_s: float) -> dict[str, Any]:
@@ -455,17 +413,8 @@ def summary(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _common() -> Any:
-    """Import benchmarks.common (after numpy: no BLAS runs here, nothing to pin)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from benchmarks import common
-    return common
-
-
 def report(r: dict[str, Any], command: str) -> str:
     """Return the markdown section."""
-    common = _common()
 
     s, cfg = summary(r), r["config"]
     idle, bots, loaded = r["idle"], r["bots"], r["loaded"]
@@ -524,7 +473,6 @@ def report(r: dict[str, Any], command: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark, print it and update RESULTS.md; return 0 if no gap went untold."""
-    common = _common()
 
     argv = sys.argv[1:] if argv is None else list(argv)
     ap = argparse.ArgumentParser(

@@ -27,13 +27,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import shlex
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,56 +52,14 @@ _dec = msgspec.json.Decoder()
 
 
 # ----------------------------------------------------------------------- server
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Server:
-    """A ``flopex serve`` subprocess."""
-
-    proc: subprocess.Popen[bytes]
-    port: int
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/api/v2"
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-
-
-def start_server(n_accounts: int) -> Server:
+def start_server(n_accounts: int) -> common.ServeProcess:
     """Start ``flopex serve`` on a free loopback port; wait (≤ 120 s) until it is healthy."""
-    port = _free_port()
-    env = dict(
-        os.environ,
-        FLOPEX_ADMIN_CLIENT_ID=ADMIN_ID,
-        FLOPEX_ADMIN_CLIENT_SECRET=ADMIN_SECRET,
-        FLOPEX_N_ACCOUNTS=str(n_accounts),
-    )
-    cmd = [sys.executable, "-m", "flopex", "serve", "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            raise RuntimeError(f"flopex serve exited with {proc.returncode}: {err[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return Server(proc, port)
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("flopex serve did not become healthy in 120 s")
+    env = {
+        "FLOPEX_ADMIN_CLIENT_ID": ADMIN_ID,
+        "FLOPEX_ADMIN_CLIENT_SECRET": ADMIN_SECRET,
+        "FLOPEX_N_ACCOUNTS": str(n_accounts),
+    }
+    return common.start_serve(env)
 
 
 # ----------------------------------------------------------------------- client
@@ -294,7 +248,7 @@ async def measure_fanout(
 
 
 # ----------------------------------------------------------------------- main
-async def run(args: argparse.Namespace, server: Server) -> dict[str, Any]:
+async def run(args: argparse.Namespace, server: common.ServeProcess) -> dict[str, Any]:
     url = server.ws_url
     admin = await Conn.open(url)
     await admin.call(

@@ -12,7 +12,7 @@ import sys
 import warnings
 
 _THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-if "numpy" in sys.modules:
+if "numpy" in sys.modules and "pytest" not in sys.modules:  # tests time nothing
     warnings.warn(
         "numpy was imported before benchmarks.common: BLAS thread pools may not be pinned",
         stacklevel=2,
@@ -374,3 +374,57 @@ def machine_info(packages: Sequence[str] = ("numpy", "numba")) -> list[tuple[str
     info += [(p, package_version(p)) for p in packages]
     info.append(("BLAS/OpenMP threads", ", ".join(f"{v}={os.environ[v]}" for v in _THREAD_VARS)))
     return info
+
+
+# ------------------------------------------------------------------ a flopex server
+@dataclass
+class ServeProcess:
+    """A ``flopex serve`` subprocess on a loopback port (benchmarks of the gateway)."""
+
+    proc: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/api/v2"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        """Stop it (SIGTERM, then SIGKILL after 15 s)."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+
+def start_serve(env: Mapping[str, str], timeout_s: float = 120.0) -> ServeProcess:
+    """Start ``flopex serve`` on a free 127.0.0.1 port with ``env`` added to this process's
+    environment (``FLOPEX_*`` settings); wait until ``/healthz`` answers (≤ ``timeout_s``)."""
+    import socket
+    import urllib.request
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    cmd = [sys.executable, "-m", "flopex", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(
+        cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise RuntimeError(f"flopex serve exited with {proc.returncode}: {err[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return ServeProcess(proc, port)
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"flopex serve did not become healthy in {timeout_s:g} s")
