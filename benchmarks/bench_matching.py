@@ -133,8 +133,8 @@ class Result:
 def fresh_engine(instruments: int) -> Any:
     """Return a fresh numba book whose arena memory is already mapped.
 
-    The engine allocates its whole arena (order pool, price grids, event buffer: 57 MB
-    for one instrument, 76 MB for ten) up front, but the kernel maps the pages only on
+    The engine allocates its whole arena (order pool, price grids, id map, event buffer:
+    11 MB for one instrument, 30 MB for ten) up front, but the kernel maps the pages only on
     first write. Writing the arena once (values unchanged) keeps that cost, part of
     making the book, out of the timing: left in, it swings the batch rate about 3× with
     the allocator's state between runs.
@@ -475,9 +475,11 @@ NOTES = [
     "(`to_commands`) and stream → Python lists for the peer loops are prepared beforehand.",
     "Memory: glibc malloc is told to keep freed memory mapped (see Machine), for every "
     "engine in the process, so runs reuse warm pages instead of paying page faults whose "
-    "number depends on the allocator's history. flopex allocates its whole arena (57 MB for "
-    "one instrument, 76 MB for ten) when a book is made; the benchmark writes it once before "
-    "timing, so its first-touch page mapping counts as making the book, not as matching.",
+    "number depends on the allocator's history. flopex allocates its whole arena (11 MB for "
+    "one instrument, 30 MB for ten) when a book is made; the benchmark writes it once before "
+    "timing, so its first-touch page mapping counts as making the book, not as matching. "
+    "Growth during a run is timed: on `deep_10i` the oldest resting orders outlive the "
+    "order-id map's first size, which doubles once (a copy of the arena).",
     "Checks: flopex batch and the reference must reproduce the stream's fills exactly "
     "(SHA-256 of the fills array); the one-call loop and the peers must trade the expected "
     "quantity in the expected number of fills. A row that fails is left out of the ratios.",

@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from exchange import layout as L
 from exchange.codes import CMD_WIDTH, EMIT_ALL, EV_WIDTH, SIDE_BUY, SMP_CANCEL_RESTING
-from exchange.kernel_commands import run_batch, step
+from exchange.kernel_commands import events_bound, run_batch, step
 from exchange.kernel_inspect import PROBLEMS, check, state_array
 
 Events = npt.NDArray[np.int64]
@@ -40,48 +40,82 @@ class Engine:
         )
         self._one = np.zeros((1, CMD_WIDTH), dtype=np.int64)
 
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """Restore a pickled engine; its arena is copied onto a cache-line boundary if
+        unpickling placed it elsewhere (pool rows must each fill one cache line)."""
+        self.__dict__.update(state)
+        self.arena = L.aligned(self.arena)
+
     # ------------------------------------------------------------------ entry points
     def process(self, cmd: npt.ArrayLike) -> Events:
         """Process one command row; return its events as a (k, EV_WIDTH) array."""
         self._one[0] = cmd
         n = step(self.arena, self._one, 0)
         while n < 0:
-            self._grow()
+            self._grow(self._one, 0)
             n = step(self.arena, self._one, 0)
         return self._take(n)
 
     def process_batch(self, cmds: npt.NDArray[np.int64]) -> Events:
-        """Process (n, CMD_WIDTH) command rows in order; return all their events."""
+        """Process (n, CMD_WIDTH) command rows in order; return all their events.
+
+        The kernel stops whenever its event room might not hold the next command's
+        events; each stop's events are copied once into the result, which is sized from
+        the events per command seen so far, plus an eighth (and sized again the same way,
+        at least an eighth larger, if that falls short).
+        """
         cmds = np.ascontiguousarray(cmds, dtype=np.int64)
         if cmds.ndim != 2 or cmds.shape[1] != CMD_WIDTH:
             raise ValueError(f"commands must have shape (n, {CMD_WIDTH})")
-        chunks: list[Events] = []
         i, n = 0, len(cmds)
         self.arena[L.H_EV_N] = 0
-        while i < n:
+        out: Events | None = None
+        filled = 0
+        while True:
             j = run_batch(self.arena, cmds, i, n)
-            if j < n:
-                chunks.append(self._take(int(self.arena[L.H_EV_N])))
+            k = int(self.arena[L.H_EV_N])
+            if j == n and out is None:
+                events = self._take(k)
                 self.arena[L.H_EV_N] = 0
-                if j == i:
-                    self._grow()
+                return events
+            if k > 0:
+                if out is None or filled + k > len(out):
+                    done = filled + k  # the events of commands 0 .. j-1
+                    guess = done * n // j
+                    out = self._resized(out, filled, max(guess, done) * 9 // 8 + 16)
+                off = int(self.arena[L.H_OFF_EV])
+                out[filled : filled + k] = self.arena[off : off + k * EV_WIDTH].reshape(k, EV_WIDTH)
+                filled += k
+            self.arena[L.H_EV_N] = 0
+            if j == n:
+                break
+            if j == i:
+                self._grow(cmds, i)
             i = j
-        chunks.append(self._take(int(self.arena[L.H_EV_N])))
-        self.arena[L.H_EV_N] = 0
-        return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+        if out is None:
+            return self._take(0)
+        return out[:filled] if 3 * filled >= 2 * len(out) else out[:filled].copy()
+
+    @staticmethod
+    def _resized(out: Events | None, filled: int, rows: int) -> Events:
+        """Return an event array of ``rows`` rows holding the first ``filled`` of ``out``."""
+        new = np.empty((rows, EV_WIDTH), dtype=np.int64)
+        if out is not None:
+            new[:filled] = out[:filled]
+        return new
 
     def _take(self, n: int) -> Events:
         off = int(self.arena[L.H_OFF_EV])
         return self.arena[off : off + n * EV_WIDTH].reshape(n, EV_WIDTH).copy()
 
-    def _grow(self) -> None:
-        """Grow what blocks the next command: the pool (doubled, with the id map) when
-        full, the event room when the live orders could overflow it, else the id map."""
+    def _grow(self, cmds: npt.NDArray[np.int64], i: int) -> None:
+        """Grow what blocks command row ``i``: the pool (doubled, with the id map) when
+        full, the event room when its events could overflow it, else the id map."""
         a = self.arena
         cap = int(a[L.H_POOL_CAP])
         map_size = int(a[L.H_MAP_MASK]) + 1
         ev_cap = int(a[L.H_EV_CAP])
-        need = L.events_needed(int(a[L.H_N_LIVE]) + 1)
+        need = int(events_bound(a, cmds, i))
         if a[L.H_FREE_HEAD] == 0:
             cap, map_size = 2 * cap, 2 * map_size
         elif ev_cap - int(a[L.H_EV_N]) >= need:
@@ -148,7 +182,8 @@ class Engine:
         s = int(a[self._level(instr, side, price) + L.L_HEAD])
         while s != 0:
             p = int(a[L.H_OFF_POOL] + s * L.PF)
-            out.append((int(a[p + L.P_OID]), int(a[p + L.P_ACCOUNT]), int(a[p + L.P_QTY])))
+            acct = (int(a[p + L.P_META]) >> L.M_ACCOUNT) & L.MASK_ACCOUNT
+            out.append((int(a[p + L.P_OID]), acct, int(a[p + L.P_QTY])))
             s = int(a[p + L.P_NEXT])
         return out
 

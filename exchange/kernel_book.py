@@ -2,7 +2,8 @@
 
 Free kernel functions (``exchange.jit``); ``a`` is always the arena (``exchange/layout.py``).
 Prices in price units, quantities in contracts. Every function is O(1) except
-``next_best`` (O(levels scanned), bounded by the side's price range).
+``next_best`` (O(levels scanned), bounded by the side's price range) and ``sort_slots``
+(O(n log n)).
 """
 
 from __future__ import annotations
@@ -29,9 +30,6 @@ from exchange.codes import (
 )
 from exchange.jit import kernel, kernel_inline
 from exchange.layout import (
-    A_HEAD,
-    A_TAIL,
-    AF,
     H_EMIT,
     H_EV_N,
     H_FREE_HEAD,
@@ -39,7 +37,6 @@ from exchange.layout import (
     H_MAP_MASK,
     H_N_GTD,
     H_N_LIVE,
-    H_OFF_ACCT,
     H_OFF_EV,
     H_OFF_INSTR,
     H_OFF_LEVELS,
@@ -54,27 +51,118 @@ from exchange.layout import (
     I_N_ASK,
     I_N_BID,
     IF,
+    INDEX_MASK,
     L_COUNT,
     L_HEAD,
     L_QTY,
     L_TAIL,
     LF,
-    P_ACCOUNT,
-    P_ANEXT,
-    P_APREV,
-    P_INSTR,
+    M_ACCOUNT,
+    M_FLAGS,
+    M_INSTR,
+    M_SIDE,
+    M_STATE,
+    M_TIF,
+    M_TYPE,
+    MASK_ACCOUNT,
+    MASK_FLAGS,
+    MASK_INSTR,
+    MASK_SIDE,
+    MASK_STATE,
+    MASK_TIF,
+    MASK_TYPE,
+    P_META,
     P_NEXT,
     P_OID,
     P_PREV,
     P_PRICE,
     P_QTY,
-    P_SIDE,
-    P_STATE,
-    P_TIF,
     PF,
     POOL_BASE,
     S_FREE,
 )
+
+
+@kernel
+def nn(i):
+    """Return arena index ``i`` unchanged, in a form the compiler can see is not negative.
+
+    numba turns every ``a[i]`` with a signed ``i`` into "``i + len(a)`` if ``i < 0``"
+    (a compare and a conditional move). Every arena index is below 2**48, so masking
+    with ``layout.INDEX_MASK`` changes nothing, but it proves ``i >= 0`` to LLVM, which
+    then drops that code for every field read at a constant offset from ``i``. The
+    index helpers below (``pidx``, ``iidx``, ``lidx``, ``map_pos``) all return through it.
+    """
+    return i & INDEX_MASK
+
+
+# ------------------------------------------------------------------ P_META bit fields
+@kernel
+def pack_meta(state, side, typ, tif, flags, instr, acct):
+    """Return the ``P_META`` word of an order (fields in range, see ``layout.M_*``)."""
+    return (
+        (state << M_STATE)
+        | (side << M_SIDE)
+        | (typ << M_TYPE)
+        | (tif << M_TIF)
+        | (flags << M_FLAGS)
+        | (instr << M_INSTR)
+        | (acct << M_ACCOUNT)
+    )
+
+
+@kernel
+def m_state(m):
+    """Return the state (``S_*``) in meta word ``m``."""
+    return (m >> M_STATE) & MASK_STATE
+
+
+@kernel
+def m_side(m):
+    """Return the side in meta word ``m``."""
+    return (m >> M_SIDE) & MASK_SIDE
+
+
+@kernel
+def m_type(m):
+    """Return the order type in meta word ``m``."""
+    return (m >> M_TYPE) & MASK_TYPE
+
+
+@kernel
+def m_tif(m):
+    """Return the time in force in meta word ``m``."""
+    return (m >> M_TIF) & MASK_TIF
+
+
+@kernel
+def m_flags(m):
+    """Return the flags in meta word ``m``."""
+    return (m >> M_FLAGS) & MASK_FLAGS
+
+
+@kernel
+def m_instr(m):
+    """Return the instrument slot in meta word ``m``."""
+    return (m >> M_INSTR) & MASK_INSTR
+
+
+@kernel
+def m_acct(m):
+    """Return the account in meta word ``m``."""
+    return (m >> M_ACCOUNT) & MASK_ACCOUNT
+
+
+@kernel
+def set_state(a, p, state):
+    """Set the state of the order whose row starts at arena index ``p``."""
+    a[p + P_META] = (a[p + P_META] & ~(MASK_STATE << M_STATE)) | (state << M_STATE)
+
+
+@kernel
+def set_type(a, p, typ):
+    """Set the order type of the order whose row starts at arena index ``p``."""
+    a[p + P_META] = (a[p + P_META] & ~(MASK_TYPE << M_TYPE)) | (typ << M_TYPE)
 
 
 @kernel_inline
@@ -83,7 +171,7 @@ def emit(a, kind, instr, oid, acct, side, price, qty, rem, ooid, oacct, orem, co
     if (a[H_EMIT] >> kind) & 1 == 0:
         return
     n = a[H_EV_N]
-    b = a[H_OFF_EV] + n * EV_WIDTH
+    b = nn(a[H_OFF_EV] + n * EV_WIDTH)
     a[b + E_KIND] = kind
     a[b + E_SEQ] = a[H_SEQ]
     a[b + E_TS] = a[H_TS]
@@ -104,41 +192,45 @@ def emit(a, kind, instr, oid, acct, side, price, qty, rem, ooid, oacct, orem, co
 @kernel_inline
 def emit_order(a, kind, s, qty, rem, code):
     """Append an event about the order in slot ``s``."""
-    p = POOL_BASE + s * PF
-    emit(a, kind, a[p + P_INSTR], a[p + P_OID], a[p + P_ACCOUNT], a[p + P_SIDE], a[p + P_PRICE],
+    p = nn(POOL_BASE + s * PF)
+    m = a[p + P_META]
+    emit(a, kind, m_instr(m), a[p + P_OID], m_acct(m), m_side(m), a[p + P_PRICE],
          qty, rem, 0, 0, 0, code)  # fmt: skip
 
 
 @kernel
 def pidx(a, s):
     """Return the arena index of pool slot ``s``."""
-    return POOL_BASE + s * PF
+    return nn(POOL_BASE + s * PF)
 
 
 @kernel
 def iidx(a, instr):
     """Return the arena index of instrument slot ``instr``."""
-    return a[H_OFF_INSTR] + instr * IF
+    return nn(a[H_OFF_INSTR] + instr * IF)
 
 
 @kernel
 def lidx(a, instr, side, price):
     """Return the arena index of the level at ``price`` on ``side`` of ``instr``."""
-    return a[H_OFF_LEVELS] + ((instr * 2 + side) * a[H_GRID] + price) * LF
+    return nn(a[H_OFF_LEVELS] + ((instr * 2 + side) * a[H_GRID] + price) * LF)
 
 
 # ----------------------------------------------------------------------- slots and ids
 @kernel
 def map_pos(a, oid):
     """Return the id-map index for order id ``oid``."""
-    return a[H_OFF_MAP] + (oid & a[H_MAP_MASK])
+    return nn(a[H_OFF_MAP] + (oid & a[H_MAP_MASK]))
 
 
 @kernel
 def map_free_for(a, oid):
     """Return True if ``oid`` can be entered in the id map without evicting a live order."""
     s = a[map_pos(a, oid)]
-    return s == 0 or a[pidx(a, s) + P_STATE] == S_FREE or a[pidx(a, s) + P_OID] == oid
+    if s == 0:
+        return True
+    p = pidx(a, s)
+    return m_state(a[p + P_META]) == S_FREE or a[p + P_OID] == oid
 
 
 @kernel
@@ -150,7 +242,7 @@ def find(a, oid):
     if s == 0:
         return 0
     p = pidx(a, s)
-    if a[p + P_STATE] == S_FREE or a[p + P_OID] != oid:
+    if m_state(a[p + P_META]) == S_FREE or a[p + P_OID] != oid:
         return 0
     return s
 
@@ -172,25 +264,24 @@ def alloc(a, oid):
 
 @kernel
 def release(a, s):
-    """Return slot ``s`` to the free list and drop it from the id map and account list."""
+    """Return slot ``s`` to the free list and drop it from the id map."""
     p = pidx(a, s)
-    acct_unlink(a, s)
-    if a[p + P_TIF] == TIF_GTD:
+    if m_tif(a[p + P_META]) == TIF_GTD:
         a[H_N_GTD] -= 1
     a[H_N_LIVE] -= 1
     m = map_pos(a, a[p + P_OID])
     if a[m] == s:
         a[m] = 0
-    a[p + P_STATE] = S_FREE
+    a[p + P_META] = 0  # S_FREE
     a[p + P_QTY] = 0
     a[p + P_NEXT] = a[H_FREE_HEAD]
     a[H_FREE_HEAD] = s
 
 
 # ---------------------------------------------------------------------------- lists
-# Orders sit in three kinds of doubly-linked lists: a price level's FIFO and an
-# instrument's stop list (links P_PREV/P_NEXT) and an account's list (P_APREV/P_ANEXT).
-# ``head_at`` and ``tail_at`` are the arena indices holding the list's ends.
+# Orders sit in two kinds of doubly-linked lists through P_PREV/P_NEXT: a price level's
+# FIFO and an instrument's stop list. ``head_at`` and ``tail_at`` are the arena indices
+# holding the list's ends.
 @kernel
 def list_append(a, head_at, tail_at, s, prev_f, next_f):
     """Append slot ``s`` to the list whose ends are at ``head_at``/``tail_at``. O(1)."""
@@ -223,19 +314,44 @@ def list_unlink(a, head_at, tail_at, s, prev_f, next_f):
     a[p + next_f] = 0
 
 
-# ------------------------------------------------------------------------- accounts
+# ------------------------------------------------------------------------ sorting
 @kernel
-def acct_append(a, s):
-    """Append slot ``s`` to its account's order list (the list stays in id order)."""
-    ab = a[H_OFF_ACCT] + a[pidx(a, s) + P_ACCOUNT] * AF
-    list_append(a, ab + A_HEAD, ab + A_TAIL, s, P_APREV, P_ANEXT)
+def slot_before(a, s, t):
+    """Return True if live slot ``s`` comes before ``t`` in (account, order id) order."""
+    ms = m_acct(a[pidx(a, s) + P_META])
+    mt = m_acct(a[pidx(a, t) + P_META])
+    if ms != mt:
+        return ms < mt
+    return a[pidx(a, s) + P_OID] < a[pidx(a, t) + P_OID]
 
 
 @kernel
-def acct_unlink(a, s):
-    """Remove slot ``s`` from its account's order list."""
-    ab = a[H_OFF_ACCT] + a[pidx(a, s) + P_ACCOUNT] * AF
-    list_unlink(a, ab + A_HEAD, ab + A_TAIL, s, P_APREV, P_ANEXT)
+def sift_down(a, base, root, n):
+    """Restore the max-heap below ``root`` among the ``n`` slots at ``a[base:]``."""
+    while True:
+        child = 2 * root + 1
+        if child >= n:
+            return
+        if child + 1 < n and slot_before(a, a[base + child], a[base + child + 1]):
+            child += 1
+        if not slot_before(a, a[base + root], a[base + child]):
+            return
+        t = a[base + root]
+        a[base + root] = a[base + child]
+        a[base + child] = t
+        root = child
+
+
+@kernel
+def sort_slots(a, base, n):
+    """Sort the ``n`` live slots at ``a[base:]`` by (account, order id), in place (heapsort)."""
+    for root in range(n // 2 - 1, -1, -1):
+        sift_down(a, base, root, n)
+    for end in range(n - 1, 0, -1):
+        t = a[base]
+        a[base] = a[base + end]
+        a[base + end] = t
+        sift_down(a, base, 0, end)
 
 
 # --------------------------------------------------------------------------- levels
@@ -272,8 +388,9 @@ def next_best(a, instr, side, price):
 def level_append(a, s):
     """Rest slot ``s`` at the back of its price level and update best and bounds."""
     p = pidx(a, s)
-    instr = a[p + P_INSTR]
-    side = a[p + P_SIDE]
+    m = a[p + P_META]
+    instr = m_instr(m)
+    side = m_side(m)
     price = a[p + P_PRICE]
     li = lidx(a, instr, side, price)
     list_append(a, li + L_HEAD, li + L_TAIL, s, P_PREV, P_NEXT)
@@ -306,8 +423,9 @@ def level_append(a, s):
 def level_unlink(a, s):
     """Take slot ``s`` out of its price level, updating totals, best and counts."""
     p = pidx(a, s)
-    instr = a[p + P_INSTR]
-    side = a[p + P_SIDE]
+    m = a[p + P_META]
+    instr = m_instr(m)
+    side = m_side(m)
     price = a[p + P_PRICE]
     li = lidx(a, instr, side, price)
     list_unlink(a, li + L_HEAD, li + L_TAIL, s, P_PREV, P_NEXT)

@@ -81,7 +81,6 @@ from exchange.codes import (
 )
 from exchange.jit import kernel, kernel_inline
 from exchange.kernel_book import (
-    acct_append,
     alloc,
     emit,
     emit_level,
@@ -90,20 +89,30 @@ from exchange.kernel_book import (
     iidx,
     level_unlink,
     lidx,
+    m_acct,
+    m_flags,
+    m_instr,
+    m_side,
+    m_state,
+    m_tif,
+    m_type,
     map_free_for,
+    nn,
+    pack_meta,
     pidx,
+    sort_slots,
 )
 from exchange.kernel_match import (
     available,
     band_edges,
     execute,
+    execute_call,
     market_limit,
     remove,
     run_stops,
     stop_append,
 )
 from exchange.layout import (
-    AF,
     H_EV_CAP,
     H_EV_N,
     H_FREE_HEAD,
@@ -112,8 +121,10 @@ from exchange.layout import (
     H_N_GTD,
     H_N_INSTR,
     H_N_LIVE,
+    H_N_STOPS,
     H_NEXT_OID,
-    H_OFF_ACCT,
+    H_OFF_SCRATCH,
+    H_POOL_HWM,
     H_SEQ,
     H_TS,
     I_BAND,
@@ -121,24 +132,21 @@ from exchange.layout import (
     I_BEST_BID,
     I_LAST,
     I_MAX_QTY,
+    I_N_ASK,
+    I_N_BID,
     I_PROTECTION,
     I_REF,
     I_STATUS,
     I_TICK,
     IF,
     L_QTY,
-    P_ACCOUNT,
-    P_ANEXT,
     P_EXPIRE,
-    P_FLAGS,
-    P_INSTR,
+    P_META,
     P_PRICE,
     P_QTY,
-    P_SIDE,
-    P_STATE,
-    P_TIF,
     P_TRIGGER,
-    P_TYPE,
+    S_ACTIVE,
+    S_FREE,
     S_STOP,
 )
 
@@ -152,7 +160,7 @@ def reject(a, cmds, i, code):
          cmds[i, C_PRICE], cmds[i, C_QTY], 0, 0, 0, 0, code)  # fmt: skip
 
 
-@kernel
+@kernel_inline
 def price_check(a, instr, price):
     """Return 0 if ``price`` passes grid, tick and band checks (MR-3 step 6), else a reject code."""
     if price < 1 or price > a[H_MAX_PRICE]:
@@ -220,7 +228,7 @@ def instrument_state_code(a, instr):
     return 0
 
 
-@kernel
+@kernel_inline
 def validate_new(a, cmds, i):
     """Return (reject code, qty, price, repriced) for a new order (MR-3 steps 1-11)."""
     instr = cmds[i, C_INSTR]
@@ -282,7 +290,7 @@ def validate_new(a, cmds, i):
     return 0, qty, price, repriced
 
 
-@kernel
+@kernel_inline
 def new_order(a, cmds, i):
     """Validate, accept and execute (or store, for stops) a new order."""
     code, qty, price, repriced = validate_new(a, cmds, i)
@@ -308,20 +316,14 @@ def new_order(a, cmds, i):
     a[H_NEXT_OID] = oid + 1
     s = alloc(a, oid)
     ps = pidx(a, s)
-    a[ps + P_INSTR] = instr
-    a[ps + P_SIDE] = side
+    a[ps + P_META] = pack_meta(S_ACTIVE, side, typ, tif, cmds[i, C_FLAGS], instr, acct)
     a[ps + P_PRICE] = shown
     a[ps + P_QTY] = qty
-    a[ps + P_ACCOUNT] = acct
-    a[ps + P_TYPE] = typ
-    a[ps + P_TIF] = tif
-    a[ps + P_FLAGS] = cmds[i, C_FLAGS]
     a[ps + P_TRIGGER] = cmds[i, C_TRIGGER] if typ >= TYPE_STOP_LIMIT else 0
     a[ps + P_EXPIRE] = cmds[i, C_EXPIRE] if tif == TIF_GTD else 0
     a[H_N_LIVE] += 1
     if tif == TIF_GTD:
         a[H_N_GTD] += 1
-    acct_append(a, s)
     emit_order(a, EV_ACCEPTED, s, qty, qty, repriced)
     if typ == TYPE_STOP_LIMIT or typ == TYPE_STOP_MARKET:
         stop_append(a, s)
@@ -330,7 +332,7 @@ def new_order(a, cmds, i):
     run_stops(a, instr)
 
 
-@kernel
+@kernel_inline
 def owned_order(a, cmds, i):
     """Return (slot, reject code) for the order a cancel or replace names (MR-9, MR-10)."""
     acct = cmds[i, C_ACCOUNT]
@@ -339,12 +341,12 @@ def owned_order(a, cmds, i):
     s = find(a, cmds[i, C_OID])
     if s == 0:
         return 0, REJ_UNKNOWN_ORDER
-    if acct != -1 and a[pidx(a, s) + P_ACCOUNT] != acct:
+    if acct != -1 and m_acct(a[pidx(a, s) + P_META]) != acct:
         return 0, REJ_NOT_OWNER
     return s, 0
 
 
-@kernel
+@kernel_inline
 def cancel(a, cmds, i):
     """Cancel one order (MR-10)."""
     s, code = owned_order(a, cmds, i)
@@ -358,8 +360,9 @@ def cancel(a, cmds, i):
 def validate_replace(a, cmds, i, s):
     """Return (reject code, new price, new trigger) for a replace of slot ``s`` (MR-9)."""
     ps = pidx(a, s)
-    instr = a[ps + P_INSTR]
-    side = a[ps + P_SIDE]
+    meta = a[ps + P_META]
+    instr = m_instr(meta)
+    side = m_side(meta)
     ib = iidx(a, instr)
     price = cmds[i, C_PRICE]
     qty = cmds[i, C_QTY]
@@ -369,8 +372,8 @@ def validate_replace(a, cmds, i, s):
     maxq = a[ib + I_MAX_QTY]
     if qty <= 0 or (maxq > 0 and qty > maxq):
         return REJ_INVALID_QUANTITY, price, trig
-    is_stop = a[ps + P_STATE] == S_STOP
-    if is_stop and a[ps + P_TYPE] == TYPE_STOP_MARKET:
+    is_stop = m_state(meta) == S_STOP
+    if is_stop and m_type(meta) == TYPE_STOP_MARKET:
         price = 0
     else:
         code = price_check(a, instr, price)
@@ -381,8 +384,8 @@ def validate_replace(a, cmds, i, s):
             trig = a[ps + P_TRIGGER]
         elif not trigger_ok(a, instr, side, trig):
             return REJ_INVALID_TRIGGER, price, trig
-    elif a[ps + P_FLAGS] & FLAG_POST_ONLY:
-        price, _, code = post_only_price(a, instr, side, price, a[ps + P_FLAGS])
+    elif m_flags(meta) & FLAG_POST_ONLY:
+        price, _, code = post_only_price(a, instr, side, price, m_flags(meta))
         if code != 0:
             return code, price, trig
     return 0, price, trig
@@ -399,14 +402,15 @@ def replace(a, cmds, i):
         return
     ps = pidx(a, s)
     qty = cmds[i, C_QTY]
-    if a[ps + P_STATE] == S_STOP:
+    meta = a[ps + P_META]
+    if m_state(meta) == S_STOP:
         a[ps + P_PRICE] = price
         a[ps + P_QTY] = qty
         a[ps + P_TRIGGER] = trig
         emit_order(a, EV_REPLACED, s, qty, qty, 0)
         return
-    instr = a[ps + P_INSTR]
-    side = a[ps + P_SIDE]
+    instr = m_instr(meta)
+    side = m_side(meta)
     old_price = a[ps + P_PRICE]
     old_qty = a[ps + P_QTY]
     if price == old_price and qty <= old_qty:
@@ -421,29 +425,53 @@ def replace(a, cmds, i):
     a[ps + P_QTY] = qty
     emit_order(a, EV_REPLACED, s, qty, qty, 1)
     emit_level(a, instr, side, old_price)
-    execute(a, s, price)
+    execute_call(a, s, price)
     run_stops(a, instr)
 
 
 @kernel
-def matches_filter(a, s, instr, side):
-    """Return True if live slot ``s`` is in instrument ``instr`` and on ``side`` (-1 = any)."""
-    ps = pidx(a, s)
-    return (instr == -1 or a[ps + P_INSTR] == instr) and (side == -1 or a[ps + P_SIDE] == side)
+def collect(a, acct, instr, side, gtd_only, gtd_until):
+    """Gather the live orders that match into the scratch section, sorted; return how many.
+
+    Filters: account, instrument and side (-1 = any); with ``gtd_only`` only GTD orders
+    whose expiry is <= ``gtd_until`` (ns). Orders keep no per-account list, so this
+    reads every pool row up to the high-water mark (O(pool high-water mark + k log k)
+    for k matches): mass cancels, expiries and instrument expiries are rare, while the
+    list links cost every order two cache misses on the hot path.
+    """
+    base = a[H_OFF_SCRATCH]
+    n = 0
+    for s in range(1, a[H_POOL_HWM] + 1):
+        ps = pidx(a, s)
+        meta = a[ps + P_META]
+        if m_state(meta) == S_FREE:
+            continue
+        if acct != -1 and m_acct(meta) != acct:
+            continue
+        if instr != -1 and m_instr(meta) != instr:
+            continue
+        if side != -1 and m_side(meta) != side:
+            continue
+        if gtd_only and (m_tif(meta) != TIF_GTD or a[ps + P_EXPIRE] > gtd_until):
+            continue
+        a[base + n] = s
+        n += 1
+    sort_slots(a, base, n)
+    return n
+
+
+@kernel
+def remove_collected(a, n, kind, code):
+    """Remove the ``n`` orders ``collect`` gathered, in (account, order id) order."""
+    base = a[H_OFF_SCRATCH]
+    for j in range(n):
+        remove(a, a[base + j], kind, code)
 
 
 @kernel
 def remove_matching(a, acct, instr, side, kind, code):
-    """Remove the live orders of one account (-1 = all) that match, in ascending id order."""
-    first = 0 if acct == -1 else acct
-    last = a[H_N_ACCOUNTS] - 1 if acct == -1 else acct
-    for ac in range(first, last + 1):
-        s = a[a[H_OFF_ACCT] + ac * AF]
-        while s != 0:
-            nxt = a[pidx(a, s) + P_ANEXT]
-            if matches_filter(a, s, instr, side):
-                remove(a, s, kind, code)
-            s = nxt
+    """Remove the live orders of one account (-1 = all) that match, by (account, order id)."""
+    remove_collected(a, collect(a, acct, instr, side, False, 0), kind, code)
 
 
 @kernel
@@ -471,15 +499,7 @@ def expire(a, cmds, i):
     """Expire every GTD order whose expiry is <= the command time (MR-10)."""
     if a[H_N_GTD] == 0:
         return
-    ts = cmds[i, C_TS]
-    for ac in range(a[H_N_ACCOUNTS]):
-        s = a[a[H_OFF_ACCT] + ac * AF]
-        while s != 0:
-            ps = pidx(a, s)
-            nxt = a[ps + P_ANEXT]
-            if a[ps + P_TIF] == TIF_GTD and a[ps + P_EXPIRE] <= ts:
-                remove(a, s, EV_EXPIRED, 0)
-            s = nxt
+    remove_collected(a, collect(a, -1, -1, -1, True, cmds[i, C_TS]), EV_EXPIRED, 0)
 
 
 @kernel
@@ -551,7 +571,9 @@ def set_param(a, cmds, i):
 
 @kernel_inline
 def process(a, cmds, i):
-    """Process command row ``i``; return events written, or -1 if the arena must grow."""
+    """Process command row ``i`` (0 <= i < len(cmds)); return events written, or -1 if
+    the arena must grow."""
+    i = nn(i)  # not negative: lets LLVM drop numba's negative-index code for cmds[i, f]
     op = cmds[i, C_OP]
     if op == OP_NEW and (a[H_FREE_HEAD] == 0 or not map_free_for(a, a[H_NEXT_OID])):
         return -1
@@ -575,23 +597,61 @@ def process(a, cmds, i):
     return a[H_EV_N] - n0
 
 
-@kernel
-def step(a, cmds, i):
-    """Process one command with an empty event buffer; return its event count or -1."""
-    a[H_EV_N] = 0
-    if a[H_EV_CAP] < 6 * (a[H_N_LIVE] + 1) + 16:  # layout.events_needed
-        return -1
-    return process(a, cmds, i)
+@kernel_inline
+def events_bound(a, cmds, i):
+    """Return the most events command row ``i`` can emit (``layout.events_needed``).
+
+    A cancel reaches no other order. A new order reaches only its own instrument: the
+    opposite side's resting orders, and when there are untriggered stops (which trade
+    either way once triggered) both sides and the stops. Other commands may reach every
+    live order. Bounding by book keeps the event room (and its growth) to one book's
+    size rather than the whole venue's.
+    """
+    op = cmds[i, C_OP]
+    n = a[H_N_LIVE]
+    if op == OP_CANCEL:
+        n = 0
+    elif op == OP_NEW:
+        instr = cmds[i, C_INSTR]
+        if 0 <= instr < a[H_N_INSTR]:
+            ib = iidx(a, instr)
+            stops = a[H_N_STOPS]
+            if stops > 0:
+                n = a[ib + I_N_BID] + a[ib + I_N_ASK] + stops
+            elif cmds[i, C_SIDE] == SIDE_BUY:
+                n = a[ib + I_N_ASK]
+            else:
+                n = a[ib + I_N_BID]  # (an invalid side is rejected)
+        else:
+            n = 0  # rejected
+    return 6 * (n + 1) + 16  # layout.events_needed(n)
 
 
 @kernel
 def run_batch(a, cmds, start, stop):
-    """Process rows ``start..stop-1`` while events surely fit; return the next row to do."""
+    """Process rows ``start..stop-1`` while events surely fit; return the next row to do.
+
+    ``0 <= start`` and ``stop <= len(cmds)``: rows are not bounds-checked.
+    """
     i = start
     while i < stop:
-        if a[H_EV_CAP] - a[H_EV_N] < 6 * (a[H_N_LIVE] + 1) + 16:  # layout.events_needed
+        if a[H_EV_CAP] - a[H_EV_N] < events_bound(a, cmds, i):
             break
         if process(a, cmds, i) < 0:
             break
         i += 1
     return i
+
+
+@kernel
+def step(a, cmds, i):
+    """Process row ``i`` (``0 <= i < len(cmds)``) with an empty event buffer; return its
+    event count or -1.
+
+    It runs ``run_batch`` on the one row, so the hot code (inlined into ``run_batch``)
+    is compiled once.
+    """
+    a[H_EV_N] = 0
+    if run_batch(a, cmds, i, i + 1) == i:
+        return -1
+    return a[H_EV_N]

@@ -9,18 +9,29 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from exchange.codes import SIDE_BUY, SIDE_SELL, STATUS_UNLISTED
-from exchange.kernel_book import find, iidx, lidx, pidx
+from exchange.codes import SIDE_BUY, SIDE_SELL, STATUS_UNLISTED, TIF_GTD
+from exchange.kernel_book import (
+    find,
+    iidx,
+    lidx,
+    m_acct,
+    m_flags,
+    m_instr,
+    m_side,
+    m_state,
+    m_tif,
+    m_type,
+    pidx,
+)
 from exchange.layout import (
-    AF,
     H_MAX_PRICE,
     H_N_ACCOUNTS,
     H_N_GTD,
     H_N_INSTR,
     H_N_LIVE,
+    H_N_STOPS,
     H_NEXT_OID,
     H_NEXT_TRADE,
-    H_OFF_ACCT,
     H_POOL_HWM,
     H_SEQ,
     I_BAND,
@@ -41,21 +52,14 @@ from exchange.layout import (
     L_HEAD,
     L_QTY,
     L_TAIL,
-    P_ACCOUNT,
-    P_ANEXT,
     P_EXPIRE,
-    P_FLAGS,
-    P_INSTR,
+    P_META,
     P_NEXT,
     P_OID,
     P_PREV,
     P_PRICE,
     P_QTY,
-    P_SIDE,
-    P_STATE,
-    P_TIF,
     P_TRIGGER,
-    P_TYPE,
     S_FREE,
     S_RESTING,
     S_STOP,
@@ -94,13 +98,14 @@ def state_array(a):
                 s = a[lidx(a, instr, side, p) + L_HEAD]
                 while s != 0:
                     ps = pidx(a, s)
+                    meta = a[ps + P_META]
                     out[k] = p
                     out[k + 1] = a[ps + P_OID]
-                    out[k + 2] = a[ps + P_ACCOUNT]
+                    out[k + 2] = m_acct(meta)
                     out[k + 3] = a[ps + P_QTY]
-                    out[k + 4] = a[ps + P_TIF]
+                    out[k + 4] = m_tif(meta)
                     out[k + 5] = a[ps + P_EXPIRE]
-                    out[k + 6] = a[ps + P_FLAGS]
+                    out[k + 6] = m_flags(meta)
                     k += 7
                     s = a[ps + P_NEXT]
                 p += step
@@ -109,16 +114,17 @@ def state_array(a):
         s = a[ib + I_STOP_HEAD]
         while s != 0:
             ps = pidx(a, s)
+            meta = a[ps + P_META]
             out[k] = a[ps + P_OID]
-            out[k + 1] = a[ps + P_ACCOUNT]
-            out[k + 2] = a[ps + P_SIDE]
-            out[k + 3] = a[ps + P_TYPE]
+            out[k + 1] = m_acct(meta)
+            out[k + 2] = m_side(meta)
+            out[k + 3] = m_type(meta)
             out[k + 4] = a[ps + P_PRICE]
             out[k + 5] = a[ps + P_TRIGGER]
             out[k + 6] = a[ps + P_QTY]
-            out[k + 7] = a[ps + P_TIF]
+            out[k + 7] = m_tif(meta)
             out[k + 8] = a[ps + P_EXPIRE]
-            out[k + 9] = a[ps + P_FLAGS]
+            out[k + 9] = m_flags(meta)
             k += 10
             s = a[ps + P_NEXT]
         out[k] = -1
@@ -131,6 +137,7 @@ def check(a):
     """Return (0, 0) if every MR-13 invariant holds, else (problem code, detail)."""
     mx = a[H_MAX_PRICE]
     seen = 0
+    stops = 0
     for instr in range(a[H_N_INSTR]):
         ib = iidx(a, instr)
         if a[ib + I_STATUS] == STATUS_UNLISTED:
@@ -149,9 +156,10 @@ def check(a):
                 s = a[li + L_HEAD]
                 while s != 0:
                     ps = pidx(a, s)
-                    if a[ps + P_STATE] != S_RESTING or a[ps + P_PRICE] != p:
+                    meta = a[ps + P_META]
+                    if m_state(meta) != S_RESTING or a[ps + P_PRICE] != p:
                         return 2, a[ps + P_OID]  # order misplaced
-                    if a[ps + P_INSTR] != instr or a[ps + P_SIDE] != side:
+                    if m_instr(meta) != instr or m_side(meta) != side:
                         return 2, a[ps + P_OID]
                     if a[ps + P_QTY] <= 0:
                         return 3, a[ps + P_OID]  # non-positive open quantity
@@ -183,33 +191,36 @@ def check(a):
         prev = 0
         while s != 0:
             ps = pidx(a, s)
-            if a[ps + P_STATE] != S_STOP or a[ps + P_PREV] != prev or find(a, a[ps + P_OID]) != s:
+            if (
+                m_state(a[ps + P_META]) != S_STOP
+                or a[ps + P_PREV] != prev
+                or find(a, a[ps + P_OID]) != s
+            ):
                 return 8, a[ps + P_OID]  # stop list broken
             seen += 1
+            stops += 1
             prev = s
             s = a[ps + P_NEXT]
     if seen != a[H_N_LIVE]:
         return 9, seen  # live count wrong
-    in_lists = 0
+    if stops != a[H_N_STOPS]:
+        return 12, stops  # stop count wrong
+    in_pool = 0
     gtd = 0
-    for ac in range(a[H_N_ACCOUNTS]):
-        s = a[a[H_OFF_ACCT] + ac * AF]
-        last_oid = 0
-        while s != 0:
-            ps = pidx(a, s)
-            if a[ps + P_STATE] == S_FREE or a[ps + P_ACCOUNT] != ac or a[ps + P_OID] <= last_oid:
-                return 10, ac  # account list broken or out of id order
-            last_oid = a[ps + P_OID]
-            in_lists += 1
-            if a[ps + P_TIF] == 1:
-                gtd += 1
-            s = a[ps + P_ANEXT]
-    if in_lists != a[H_N_LIVE] or gtd != a[H_N_GTD]:
-        return 11, in_lists  # account lists or GTD count disagree with live orders
     for s in range(1, a[H_POOL_HWM] + 1):
         ps = pidx(a, s)
-        if a[ps + P_STATE] != S_FREE and find(a, a[ps + P_OID]) != s:
+        meta = a[ps + P_META]
+        if m_state(meta) == S_FREE:
+            continue
+        in_pool += 1
+        if find(a, a[ps + P_OID]) != s:
             return 4, a[ps + P_OID]
+        if m_acct(meta) >= a[H_N_ACCOUNTS] or m_instr(meta) >= a[H_N_INSTR]:
+            return 10, a[ps + P_OID]  # account or instrument out of range
+        if m_tif(meta) == TIF_GTD:
+            gtd += 1
+    if in_pool != a[H_N_LIVE] or gtd != a[H_N_GTD]:
+        return 11, in_pool  # live or GTD count disagrees with the pool
     return 0, 0
 
 
@@ -223,6 +234,7 @@ PROBLEMS = {
     7: "best price or order count wrong in instrument {}",
     8: "stop list broken at order {}",
     9: "live-order count wrong ({} found)",
-    10: "account {} order list broken or out of id order",
-    11: "account lists or GTD count disagree with live orders ({} in lists)",
+    10: "order {} has an account or instrument out of range",
+    11: "live or GTD count disagrees with the pool ({} live orders in it)",
+    12: "untriggered-stop count wrong ({} found)",
 }

@@ -35,13 +35,22 @@ from exchange.kernel_book import (
     lidx,
     list_append,
     list_unlink,
+    m_acct,
+    m_instr,
+    m_side,
+    m_state,
+    m_tif,
+    m_type,
     next_best,
     pidx,
     release,
+    set_state,
+    set_type,
 )
 from exchange.layout import (
     H_MAX_PRICE,
     H_N_FILLS,
+    H_N_STOPS,
     H_NEXT_TRADE,
     H_SEQ,
     H_SMP,
@@ -58,18 +67,13 @@ from exchange.layout import (
     I_TRADED,
     L_HEAD,
     L_QTY,
-    P_ACCOUNT,
-    P_INSTR,
+    P_META,
     P_NEXT,
     P_OID,
     P_PREV,
     P_PRICE,
     P_QTY,
-    P_SIDE,
-    P_STATE,
-    P_TIF,
     P_TRIGGER,
-    P_TYPE,
     S_ACTIVE,
     S_RESTING,
     S_STOP,
@@ -143,7 +147,7 @@ def available(a, instr, side, limit, acct, need):
         m = a[lidx(a, instr, opp, p) + L_HEAD]
         while m != 0:
             pm = pidx(a, m)
-            if smp != SMP_NONE and a[pm + P_ACCOUNT] == acct:
+            if smp != SMP_NONE and m_acct(a[pm + P_META]) == acct:
                 if smp != SMP_CANCEL_RESTING:
                     return total
             else:
@@ -156,13 +160,14 @@ def available(a, instr, side, limit, acct, need):
     return total
 
 
-@kernel
+@kernel_inline
 def match(a, s, limit):
     """Match aggressor slot ``s`` up to ``limit`` (MR-5, MR-7); return 1 if SMP stopped it."""
     ps = pidx(a, s)
-    instr = a[ps + P_INSTR]
-    side = a[ps + P_SIDE]
-    acct = a[ps + P_ACCOUNT]
+    meta = a[ps + P_META]
+    instr = m_instr(meta)
+    side = m_side(meta)
+    acct = m_acct(meta)
     oid = a[ps + P_OID]
     opp = 1 - side
     ib = iidx(a, instr)
@@ -180,7 +185,7 @@ def match(a, s, limit):
         while m != 0 and q > 0:
             pm = pidx(a, m)
             nxt = a[pm + P_NEXT]
-            if smp != SMP_NONE and a[pm + P_ACCOUNT] == acct:
+            if smp != SMP_NONE and m_acct(a[pm + P_META]) == acct:
                 if smp == SMP_CANCEL_RESTING or smp == SMP_CANCEL_BOTH:
                     emit_order(a, EV_CANCELED, m, a[pm + P_QTY], 0, CXL_SELF_MATCH)
                     level_unlink(a, m)
@@ -203,7 +208,7 @@ def match(a, s, limit):
             a[H_TRADED_QTY] += f
             a[H_N_FILLS] += 1
             emit(a, EV_TRADE, instr, oid, acct, side, bp, f, q, a[pm + P_OID],
-                 a[pm + P_ACCOUNT], mq, tid)  # fmt: skip
+                 m_acct(a[pm + P_META]), mq, tid)  # fmt: skip
             traded = True
             changed = True
             if mq == 0:
@@ -222,11 +227,11 @@ def match(a, s, limit):
     return 0
 
 
-@kernel
+@kernel_inline
 def execute(a, s, limit):
     """Match slot ``s`` up to ``limit``, then rest or cancel its remainder (MR-4, MR-5)."""
     ps = pidx(a, s)
-    a[ps + P_STATE] = S_ACTIVE
+    set_state(a, ps, S_ACTIVE)
     if match(a, s, limit) == 1:
         release(a, s)
         return
@@ -234,35 +239,45 @@ def execute(a, s, limit):
     if q == 0:
         release(a, s)
         return
-    tif = a[ps + P_TIF]
-    typ = a[ps + P_TYPE]
+    meta = a[ps + P_META]
+    tif = m_tif(meta)
+    typ = m_type(meta)
     is_market = typ == TYPE_MARKET or typ == TYPE_STOP_MARKET
     on_grid = 1 <= a[ps + P_PRICE] <= a[H_MAX_PRICE]
     if (tif == TIF_GTC or tif == TIF_GTD) and (not is_market or on_grid):
         a[ps + P_PRICE] = limit
-        a[ps + P_TYPE] = TYPE_LIMIT
-        a[ps + P_STATE] = S_RESTING
+        set_type(a, ps, TYPE_LIMIT)
+        set_state(a, ps, S_RESTING)
         level_append(a, s)
-        emit_level(a, a[ps + P_INSTR], a[ps + P_SIDE], limit)
+        emit_level(a, m_instr(meta), m_side(meta), limit)
     else:
         emit_order(a, EV_CANCELED, s, q, 0, CXL_UNFILLED)
         release(a, s)
 
 
 @kernel
+def execute_call(a, s, limit):
+    """``execute`` compiled once as a called function, for the colder callers (replaces,
+    triggered stops): inlining it everywhere would only add compile time."""
+    execute(a, s, limit)
+
+
+@kernel
 def stop_append(a, s):
     """Append slot ``s`` to its instrument's untriggered-stop list."""
     ps = pidx(a, s)
-    ib = iidx(a, a[ps + P_INSTR])
+    ib = iidx(a, m_instr(a[ps + P_META]))
     list_append(a, ib + I_STOP_HEAD, ib + I_STOP_TAIL, s, P_PREV, P_NEXT)
-    a[ps + P_STATE] = S_STOP
+    set_state(a, ps, S_STOP)
+    a[H_N_STOPS] += 1
 
 
 @kernel
 def stop_unlink(a, s):
     """Remove slot ``s`` from its instrument's stop list."""
-    ib = iidx(a, a[pidx(a, s) + P_INSTR])
+    ib = iidx(a, m_instr(a[pidx(a, s) + P_META]))
     list_unlink(a, ib + I_STOP_HEAD, ib + I_STOP_TAIL, s, P_PREV, P_NEXT)
+    a[H_N_STOPS] -= 1
 
 
 @kernel_inline
@@ -270,9 +285,10 @@ def remove(a, s, kind, code):
     """Take live order ``s`` off the book or stop list with one event of ``kind``."""
     ps = pidx(a, s)
     emit_order(a, kind, s, a[ps + P_QTY], 0, code)
-    if a[ps + P_STATE] == S_RESTING:
-        instr = a[ps + P_INSTR]
-        side = a[ps + P_SIDE]
+    meta = a[ps + P_META]
+    if m_state(meta) == S_RESTING:
+        instr = m_instr(meta)
+        side = m_side(meta)
         price = a[ps + P_PRICE]
         level_unlink(a, s)
         release(a, s)
@@ -286,11 +302,12 @@ def remove(a, s, kind, code):
 def fire(a, s):
     """Process triggered stop ``s`` as a new limit or market order (MR-8)."""
     ps = pidx(a, s)
-    instr = a[ps + P_INSTR]
-    side = a[ps + P_SIDE]
+    meta = a[ps + P_META]
+    instr = m_instr(meta)
+    side = m_side(meta)
     ib = iidx(a, instr)
     q = a[ps + P_QTY]
-    if a[ps + P_TYPE] == TYPE_STOP_MARKET:
+    if m_type(meta) == TYPE_STOP_MARKET:
         opp_best = a[ib + I_BEST_ASK] if side == SIDE_BUY else a[ib + I_BEST_BID]
         if opp_best == 0:
             emit_order(a, EV_CANCELED, s, q, 0, CXL_NO_LIQUIDITY)
@@ -300,26 +317,35 @@ def fire(a, s):
         a[ps + P_PRICE] = prot
     else:
         limit = a[ps + P_PRICE]
-    if a[ps + P_TIF] == TIF_FOK and available(a, instr, side, limit, a[ps + P_ACCOUNT], q) < q:
+    if m_tif(meta) == TIF_FOK and available(a, instr, side, limit, m_acct(meta), q) < q:
         emit_order(a, EV_CANCELED, s, q, 0, CXL_UNFILLED)
         release(a, s)
         return
-    execute(a, s, limit)
+    execute_call(a, s, limit)
+
+
+@kernel_inline
+def run_stops(a, instr):
+    """Trigger the instrument's stops while the last trade price satisfies one (MR-8).
+
+    Inlined check, called loop: most commands trade nothing or meet no stop.
+    """
+    ib = iidx(a, instr)
+    if a[ib + I_TRADED] == a[H_SEQ] and a[ib + I_STOP_HEAD] != 0:
+        trigger_stops(a, instr)
 
 
 @kernel
-def run_stops(a, instr):
-    """Trigger the instrument's stops while the last trade price satisfies one (MR-8)."""
+def trigger_stops(a, instr):
+    """The loop of ``run_stops``: fire the first stop the last price satisfies, repeat."""
     ib = iidx(a, instr)
-    if a[ib + I_TRADED] != a[H_SEQ]:
-        return
     while True:
         last = a[ib + I_LAST]
         s = a[ib + I_STOP_HEAD]
         while s != 0:
             ps = pidx(a, s)
             trig = a[ps + P_TRIGGER]
-            if a[ps + P_SIDE] == SIDE_BUY:
+            if m_side(a[ps + P_META]) == SIDE_BUY:
                 if last >= trig:
                     break
             elif last <= trig:

@@ -6,13 +6,19 @@ job: ~35 ns a message with one arena against ~160 ns with a dozen separate array
 
 Sections, in order: header (``HEADER`` fields), order pool (``PF`` fields per slot;
 slot 0 is the null slot, so 0 means "no order" in every link), instruments (``IF``
-fields per slot), price levels (``LF`` fields per instrument, side and price), accounts
-(``AF`` fields each), the order-id map (a power-of-two ring of slots indexed by
-``oid & mask``) and the event buffer (``EV_WIDTH`` fields per event). The header stores
-every section's offset, so growing a section is a copy into a larger arena. The pool
-comes first so that a slot's address, ``POOL_BASE + slot * PF``, needs no load: numba
-cannot prove a store into the arena leaves the header alone, so an offset read from
-the header would be read again after every store on the hot path.
+fields per slot), price levels (``LF`` fields per instrument, side and price), scratch
+(one word per pool slot, for sorting the orders a mass removal takes), the order-id map
+(a power-of-two ring of slots indexed by ``oid & mask``) and the event buffer
+(``EV_WIDTH`` fields per event). The header stores every section's offset, so growing a
+section is a copy into a larger arena. The pool comes first so that a slot's address,
+``POOL_BASE + slot * PF``, needs no load: numba cannot prove a store into the arena
+leaves the header alone, so an offset read from the header would be read again after
+every store on the hot path.
+
+A pool row is 8 words, one 64-byte cache line: the arena starts on a 64-byte boundary
+(``aligned_empty``) and so does every row, so an order costs one cache line however its
+fields are used. The small fields (state, side, type, time in force, flags, instrument,
+account) share one word, ``P_META``, as bit fields (``M_*`` below).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from exchange.codes import EV_WIDTH
+from exchange.codes import EV_WIDTH, FLAG_ALL, SIDE_SELL, TIF_FOK, TYPE_STOP_MARKET
 
 Arena = npt.NDArray[np.int64]
 
@@ -48,12 +54,14 @@ H_N_FILLS = 19
 H_OFF_INSTR = 20
 H_OFF_LEVELS = 21
 H_OFF_POOL = 22
-H_OFF_ACCT = 23
+H_OFF_SCRATCH = 23
 H_OFF_MAP = 24
 H_OFF_EV = 25
 H_TOTAL = 26
+H_N_STOPS = 27  # untriggered stops, all instruments
 HEADER = 32
 POOL_BASE = HEADER  # the pool's offset, fixed (see the module docstring)
+INDEX_MASK = (1 << 48) - 1  # every arena index is below 2**48 (kernel_book.nn)
 
 # Instrument fields.
 I_STATUS = 0
@@ -81,34 +89,61 @@ L_QTY = 2
 L_COUNT = 3
 LF = 4
 
-# Order-pool fields.
+# Order-pool fields: PF = 8 words, one 64-byte cache line per slot.
 P_OID = 0
-P_INSTR = 1
-P_SIDE = 2
-P_PRICE = 3
-P_QTY = 4  # open quantity
-P_ACCOUNT = 5
-P_PREV = 6  # level / stop-list / free-list links
-P_NEXT = 7
-P_APREV = 8  # account-list links
-P_ANEXT = 9
-P_TYPE = 10
-P_TIF = 11
-P_FLAGS = 12
-P_TRIGGER = 13
-P_EXPIRE = 14
-P_STATE = 15
-PF = 16
+P_META = 1  # state, side, type, tif, flags, instrument and account (bit fields below)
+P_PRICE = 2  # price units (0 for a stop-market order's shown price)
+P_QTY = 3  # open quantity, contracts
+P_PREV = 4  # level / stop-list / free-list links
+P_NEXT = 5
+P_TRIGGER = 6  # stop trigger price, price units (0 unless the order was a stop)
+P_EXPIRE = 7  # GTD expiry time, ns (0 unless GTD)
+PF = 8
+
+# P_META bit fields: field = (meta >> M_x) & MASK_x.
+M_STATE = 0  # 2 bits: S_FREE .. S_ACTIVE
+M_SIDE = 2  # 1 bit: SIDE_BUY / SIDE_SELL
+M_TYPE = 3  # 2 bits: TYPE_LIMIT .. TYPE_STOP_MARKET
+M_TIF = 5  # 2 bits: TIF_GTC .. TIF_FOK
+M_FLAGS = 8  # 8 bits: FLAG_* as sent
+M_INSTR = 16  # 16 bits: instrument slot, 0 .. MAX_INSTRUMENTS - 1
+M_ACCOUNT = 32  # 31 bits: account, 0 .. MAX_ACCOUNTS - 1 (bit 63 stays 0)
+MASK_STATE = 3
+MASK_SIDE = 1
+MASK_TYPE = 3
+MASK_TIF = 3
+MASK_FLAGS = 0xFF
+MASK_INSTR = 0xFFFF
+MASK_ACCOUNT = 0x7FFFFFFF
+MAX_INSTRUMENTS = MASK_INSTR + 1
+MAX_ACCOUNTS = MASK_ACCOUNT + 1
+assert SIDE_SELL <= MASK_SIDE and TYPE_STOP_MARKET <= MASK_TYPE and TIF_FOK <= MASK_TIF
+assert FLAG_ALL <= MASK_FLAGS
 
 S_FREE = 0
 S_RESTING = 1
 S_STOP = 2
 S_ACTIVE = 3  # accepted and matching, not resting yet
+assert S_ACTIVE <= MASK_STATE
 
-# Account fields.
-A_HEAD = 0
-A_TAIL = 1
-AF = 2
+ALIGN_BYTES = 64  # cache line: the arena's start, and so every pool row, is aligned to it
+
+
+def aligned_empty(n: int) -> Arena:
+    """Return an uninitialised ``int64`` array of ``n`` words starting on a cache line."""
+    words = ALIGN_BYTES // 8
+    buf = np.empty(n + words, dtype=np.int64)
+    skip = (-buf.ctypes.data % ALIGN_BYTES) // 8
+    return buf[skip : skip + n]
+
+
+def aligned(a: Arena) -> Arena:
+    """Return ``a`` if it starts on a cache line, else an aligned copy (e.g. after unpickling)."""
+    if a.ctypes.data % ALIGN_BYTES == 0:
+        return a
+    b = aligned_empty(len(a))
+    b[:] = a
+    return b
 
 
 def _pow2_at_least(n: int) -> int:
@@ -116,19 +151,24 @@ def _pow2_at_least(n: int) -> int:
 
 
 def events_needed(n_live: int) -> int:
-    """Return the event room one command may need with ``n_live`` live orders (worst case)."""
+    """Return the event room one command may need if it can reach ``n_live`` live orders.
+
+    Worst case: six events per order it reaches, plus a few of its own. A new order
+    reaches only its own book (``kernel_commands.events_bound`` says which part), a
+    cancel none, and the other commands every live order.
+    """
     return 6 * (n_live + 1) + 16
 
 
 def section_sizes(
-    n_instr: int, max_price: int, n_accounts: int, pool_cap: int, map_size: int, ev_cap: int
+    n_instr: int, max_price: int, pool_cap: int, map_size: int, ev_cap: int
 ) -> list[int]:
     """Return the sizes (in int64 words) of the sections after the header."""
     return [
         (pool_cap + 1) * PF,
         n_instr * IF,
         n_instr * 2 * (max_price + 1) * LF,
-        n_accounts * AF,
+        pool_cap + 1,
         map_size,
         ev_cap * EV_WIDTH,
     ]
@@ -143,25 +183,45 @@ def allocate(
     emit: int,
     map_size: int = 0,
     ev_cap: int = 1 << 14,
+    copied_rows: int = -1,
 ) -> Arena:
     """Return a fresh, pre-faulted arena for the given capacities (counts, prices in units).
 
+    ``copied_rows`` is for ``grow``: pool rows 0 .. copied_rows and the instrument and
+    level sections are left unwritten, since ``grow`` copies them in (one pass over
+    that memory rather than two).
+
     ``ev_cap`` (events) starts small: the engine grows it when the live orders could
-    need more room for one command than it has (``events_needed``).
+    need more room for one command than it has (``events_needed``). Accounts take no
+    room (an order stores its account in ``P_META``), but their number is bounded by
+    the bit field: ``MAX_ACCOUNTS``, and instruments by ``MAX_INSTRUMENTS``.
     """
     if n_instr < 1 or max_price < 1 or n_accounts < 1 or pool_cap < 1:
         raise ValueError("instruments, max_price, accounts and pool capacity must be >= 1")
+    if n_instr > MAX_INSTRUMENTS or n_accounts > MAX_ACCOUNTS:
+        raise ValueError(
+            f"at most {MAX_INSTRUMENTS} instruments and {MAX_ACCOUNTS} accounts (P_META fields)"
+        )
     map_size = _pow2_at_least(max(map_size, 4 * pool_cap))
     ev_cap = max(ev_cap, events_needed(0))
-    sizes = section_sizes(n_instr, max_price, n_accounts, pool_cap, map_size, ev_cap)
+    sizes = section_sizes(n_instr, max_price, pool_cap, map_size, ev_cap)
     total = HEADER + sum(sizes)
+    if total > INDEX_MASK:
+        raise ValueError("the arena would exceed 2**48 words")
     # np.zeros maps large arrays lazily (zero pages on first touch); writing every page
     # now keeps page faults out of the first commands.
-    a = np.empty(total, dtype=np.int64)
-    a.fill(0)
+    a = aligned_empty(total)
+    if copied_rows < 0:
+        a.fill(0)
+    else:
+        a[:HEADER] = 0
+        a[HEADER + (copied_rows + 1) * PF : HEADER + sizes[0]] = 0
+        a[HEADER + sizes[0] + sizes[1] + sizes[2] :] = 0
     off = HEADER
     for field, size in zip(
-        (H_OFF_POOL, H_OFF_INSTR, H_OFF_LEVELS, H_OFF_ACCT, H_OFF_MAP, H_OFF_EV), sizes, strict=True
+        (H_OFF_POOL, H_OFF_INSTR, H_OFF_LEVELS, H_OFF_SCRATCH, H_OFF_MAP, H_OFF_EV),
+        sizes,
+        strict=True,
     ):
         a[field] = off
         off += size
@@ -177,10 +237,11 @@ def allocate(
     a[H_POOL_CAP] = pool_cap
     a[H_MAP_MASK] = map_size - 1
     a[H_EV_CAP] = ev_cap
-    # Free list: every slot 1..pool_cap linked through P_NEXT.
-    pool = a[a[H_OFF_POOL] : a[H_OFF_POOL] + (pool_cap + 1) * PF].reshape(pool_cap + 1, PF)
-    pool[1:pool_cap, P_NEXT] = np.arange(2, pool_cap + 1)
-    a[H_FREE_HEAD] = 1
+    # Free list: every slot 1..pool_cap linked through P_NEXT (grow links its own).
+    if copied_rows < 0:
+        pool = a[a[H_OFF_POOL] : a[H_OFF_POOL] + (pool_cap + 1) * PF].reshape(pool_cap + 1, PF)
+        pool[1:pool_cap, P_NEXT] = np.arange(2, pool_cap + 1)
+        a[H_FREE_HEAD] = 1
     return a
 
 
@@ -188,10 +249,20 @@ def grow(a: Arena, pool_cap: int, map_size: int, ev_cap: int) -> Arena:
     """Return a copy of arena ``a`` with the given (not smaller) pool, id map and event room."""
     n_instr, max_price, n_acc = int(a[H_N_INSTR]), int(a[H_MAX_PRICE]), int(a[H_N_ACCOUNTS])
     old_cap = int(a[H_POOL_CAP])
+    if pool_cap < old_cap:
+        raise ValueError("the order pool never shrinks")
     b = allocate(
-        n_instr, max_price, n_acc, pool_cap, int(a[H_SMP]), int(a[H_EMIT]), map_size, ev_cap
+        n_instr,
+        max_price,
+        n_acc,
+        pool_cap,
+        int(a[H_SMP]),
+        int(a[H_EMIT]),
+        map_size,
+        ev_cap,
+        copied_rows=old_cap,
     )
-    keep = {H_OFF_INSTR, H_OFF_LEVELS, H_OFF_POOL, H_OFF_ACCT, H_OFF_MAP, H_OFF_EV}
+    keep = {H_OFF_INSTR, H_OFF_LEVELS, H_OFF_POOL, H_OFF_SCRATCH, H_OFF_MAP, H_OFF_EV}
     keep |= {H_TOTAL, H_POOL_CAP, H_FREE_HEAD, H_MAP_MASK, H_EV_CAP, H_EV_N}
     for f in range(HEADER):
         if f not in keep:
@@ -199,7 +270,6 @@ def grow(a: Arena, pool_cap: int, map_size: int, ev_cap: int) -> Arena:
     for off, size in (
         (H_OFF_INSTR, n_instr * IF),
         (H_OFF_LEVELS, n_instr * 2 * (max_price + 1) * LF),
-        (H_OFF_ACCT, n_acc * AF),
     ):
         b[b[off] : b[off] + size] = a[a[off] : a[off] + size]
     # Pool rows keep their slot numbers (all links stay valid).
@@ -219,12 +289,10 @@ def grow(a: Arena, pool_cap: int, map_size: int, ev_cap: int) -> Arena:
             while pool[s, P_NEXT] != 0:
                 s = int(pool[s, P_NEXT])
             pool[s, P_NEXT] = old_cap + 1
-    elif pool_cap < old_cap:
-        raise ValueError("the order pool never shrinks")
     # Id map: rehash the live orders.
     mask = int(b[H_MAP_MASK])
     mo = int(b[H_OFF_MAP])
-    live = np.nonzero(pool[1 : old_cap + 1, P_STATE] != S_FREE)[0] + 1
+    live = np.nonzero((pool[1 : old_cap + 1, P_META] >> M_STATE) & MASK_STATE != S_FREE)[0] + 1
     idx = pool[live, P_OID] & mask
     if len(np.unique(idx)) != len(idx):
         raise RuntimeError("order-id map still collides after growth")
