@@ -144,10 +144,53 @@ def _validate(args: argparse.Namespace) -> int:
     return validate_gode_sunder(designs, institutions, settings, sys.stdout)
 
 
+def _validate_as(args: argparse.Namespace) -> int:
+    from sim.validation.avellaneda_stoikov import (
+        ReferenceFileError,
+        load_reference,
+        settings_from,
+        validate_avellaneda_stoikov,
+    )
+
+    try:
+        ref = load_reference()
+    except ReferenceFileError as exc:
+        print(f"flopex validate: {exc}", file=sys.stderr)
+        return 2
+    settings = settings_from(args.runs, args.seed, args.gamma)
+    return validate_avellaneda_stoikov(ref, settings, sys.stdout)
+
+
+def _validate_facts(args: argparse.Namespace) -> int:
+    from sim.scenario import ScenarioError
+    from sim.validation.stylized_facts import FactSettings, validate_stylized_facts
+
+    settings = FactSettings(
+        days=args.days, seed=args.seed, sample_minutes=args.minutes, series=args.series
+    )
+    try:
+        return validate_stylized_facts(args.scenario, settings, sys.stdout)
+    except ScenarioError as exc:
+        print(f"flopex validate: {exc}", file=sys.stderr)
+        return 2
+
+
 def _run(args: argparse.Namespace) -> int:
     from sim.run_command import run_command
 
     return run_command(args.scenario, args.out, seed=args.seed, days=args.days)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from sim.experiments.commands import sweep_command
+
+    return sweep_command(args.sweep, args.out, workers=args.workers, scheduler=args.scheduler)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from sim.experiments.commands import report_command
+
+    return report_command(args.folder, args.out, png_dir=args.png_dir)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -207,6 +250,38 @@ def build_parser() -> argparse.ArgumentParser:
         help="period time limit, simulated seconds (default 600)",
     )  # fmt: skip
     g.set_defaults(func=_validate)
+    a = vsub.add_parser(
+        "avellaneda-stoikov",
+        help="Avellaneda & Stoikov (2008) §3.3: inventory vs symmetric quoting, Tables 1-3",
+    )
+    a.add_argument("--runs", type=_positive, default=1000, help="simulations a case (1000)")
+    a.add_argument("--seed", type=int, default=2008, help="root seed (default 2008)")
+    a.add_argument(
+        "--gamma", type=float, action="append", metavar="G",
+        help="risk aversion (repeatable); default: 0.1, 0.01, 0.5 and 1",
+    )  # fmt: skip
+    a.set_defaults(func=_validate_as)
+    f = vsub.add_parser(
+        "stylized-facts",
+        help="Cont (2001): returns of a scenario run vs the stylized facts of asset returns",
+    )
+    f.add_argument(
+        "scenario", nargs="?", default="stylized-facts",
+        help="scenario file or shipped name (default stylized-facts)",
+    )  # fmt: skip
+    f.add_argument(
+        "--days", type=_positive, default=None, help="trading days (default: scenario's)"
+    )
+    f.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
+    f.add_argument(
+        "--minutes", type=_positive, default=1,
+        help="return sampling interval, simulated minutes (default 1)",
+    )  # fmt: skip
+    f.add_argument(
+        "--series", choices=["mid", "trade"], default="mid",
+        help="price sampled: the mid quote (default) or the last trade",
+    )  # fmt: skip
+    f.set_defaults(func=_validate_facts)
     s = sub.add_parser(
         "serve",
         help="run the exchange gateway (Deribit v2 dialect) on a websocket and HTTP port",
@@ -292,6 +367,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="trading days to simulate (default: the scenario's)",
     )  # fmt: skip
     rn.set_defaults(func=_run)
+    sw = sub.add_parser(
+        "sweep",
+        help="run a parameter sweep (a grid of scenario overrides × seeds) on Dask",
+        description="Run every point of a sweep file (a base scenario, a grid or list of "
+        "overrides by dotted key, seeds) on local worker processes or an existing Dask "
+        "cluster; each run gets its own folder under DIR/runs, finished runs are skipped "
+        "when the sweep is restarted, and DIR/runs.parquet merges one row per run. "
+        "Needs the experiments extra. Format: docs/experiments.md.",
+    )
+    sw.add_argument("sweep", help="sweep file (.toml) or shipped sweep name")
+    sw.add_argument("--out", required=True, help="directory for the runs and runs.parquet")
+    sw.add_argument(
+        "--workers", type=_positive, default=2,
+        help="local worker processes (default 2; ignored with --scheduler)",
+    )  # fmt: skip
+    sw.add_argument(
+        "--scheduler", default=None, metavar="tcp://HOST:PORT",
+        help="address of an existing Dask scheduler (default: a local cluster on 127.0.0.1)",
+    )  # fmt: skip
+    sw.set_defaults(func=_sweep)
+    rp = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report with plots of a run or a sweep",
+        description="Plot a run folder (flopex run, or one run of a sweep) or a sweep folder "
+        "into one HTML file with embedded PNG images. Needs the experiments extra.",
+    )
+    rp.add_argument("folder", help="a run folder (summary.json) or a sweep folder")
+    rp.add_argument("--out", default=None, help="HTML file (default FOLDER/report.html)")
+    rp.add_argument("--png-dir", default=None, help="also write every plot here as a PNG file")
+    rp.set_defaults(func=_report)
     return p
 
 

@@ -6,4 +6,6 @@
 - ``hedgers``: ``Neocloud`` (natural short) and ``AIBuyer`` (natural long).
 - ``traders``: ``Fundamental``, ``Momentum``, ``MeanReversion``, ``Noise``.
 - ``market_maker``: ``AvellanedaStoikov``.
+- ``population``: ``Population``, N simple traders decided in numba over arrays, and
+  ``PopulationAgent``, a population as one kernel agent.
 """

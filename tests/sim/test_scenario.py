@@ -20,7 +20,9 @@ from sim.scenario import (
 )
 from tests.sim.run_kit import tiny_raw
 
-SHIPPED = ["baseline", "demand-spike", "generation-launch", "gpu-glut", "margin-spiral"]
+SHIPPED = [
+    "baseline", "demand-spike", "generation-launch", "gpu-glut", "margin-spiral", "stylized-facts",
+]  # fmt: skip
 
 
 def test_the_five_shipped_scenarios_load_by_name_and_by_path() -> None:
