@@ -70,12 +70,12 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _urls(host: str, port: int, code: str, admin_id: str, admin_secret: str) -> DemoUrls:
+def _urls(host: str, port: int, code: str, key_id: str, key_secret: str) -> DemoUrls:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"
     return DemoUrls(
         student=f"{base}/play?code={code}",
-        instructor=f"{base}/instructor?code={code}#client_id={admin_id}&client_secret={admin_secret}",
+        instructor=f"{base}/instructor?code={code}#client_id={key_id}&client_secret={key_secret}",
         websocket=f"ws://{shown}:{port}/ws/api/v2",
         api_docs=f"{base}/docs",
     )
@@ -102,18 +102,24 @@ def banner(urls: DemoUrls, code: str, admin_id: str, admin_secret: str, opts: De
     )
 
 
-async def _set_up_game(url: str, admin_id: str, admin_secret: str, opts: DemoOptions) -> str:
-    """As the instructor: create the demo game and spawn its house bots; return the code."""
+async def _set_up_game(
+    url: str, admin_id: str, admin_secret: str, opts: DemoOptions
+) -> tuple[str, str, str]:
+    """As the administrator, make an instructor key; as the instructor, create the demo
+    game and spawn its house bots. Return (game code, instructor id, instructor secret)."""
     from flopex.client import Client
 
+    async with Client(url) as admin:
+        await admin.auth(admin_id, admin_secret)
+        key = await admin.call("admin/create_api_key", role="instructor", name="demo instructor")
     async with Client(url) as client:
-        await client.auth(admin_id, admin_secret)
+        await client.auth(key["client_id"], key["client_secret"])
         game = await client.call("admin/game/create", scenario=opts.scenario, title="flopex demo")
         code = str(game["code"])
         for kind, count in (("market_maker", opts.market_makers), ("noise", opts.noise_traders)):
             if count > 0:
                 await client.call("admin/game/spawn_bots", code=code, kind=kind, count=count)
-    return code
+    return code, str(key["client_id"]), str(key["client_secret"])
 
 
 async def run(opts: DemoOptions, out: TextIO = sys.stdout) -> int:
@@ -152,8 +158,10 @@ async def run(opts: DemoOptions, out: TextIO = sys.stdout) -> int:
         if not server.started:
             print("flopex demo: the exchange did not start", file=sys.stderr)
             return 1
-        code = await _set_up_game(self_url, admin_id, admin_secret, opts)
-        urls = _urls(opts.host, port, code, admin_id, admin_secret)
+        code, instructor_id, instructor_secret = await _set_up_game(
+            self_url, admin_id, admin_secret, opts
+        )
+        urls = _urls(opts.host, port, code, instructor_id, instructor_secret)
         print(banner(urls, code, admin_id, admin_secret, opts), file=out, flush=True)
         stopping = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait(

@@ -45,7 +45,15 @@ class Role(StrEnum):
 
     TRADER = "trader"
     VIEWER = "viewer"
+    INSTRUCTOR = "instructor"
+    """Runs classroom games (``admin/game/*``, game exports); no account, no other
+    administration."""
     ADMIN = "admin"
+
+    @property
+    def has_account(self) -> bool:
+        """Whether keys of this role belong to a trading account."""
+        return self in (Role.TRADER, Role.VIEWER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +79,8 @@ class Principal:
         """Return the Deribit-style scope string of this principal."""
         if self.role is Role.ADMIN:
             return "connection admin"
+        if self.role is Role.INSTRUCTOR:
+            return "connection instructor"
         trade = "read_write" if self.role is Role.TRADER else "read"
         return f"connection account:read trade:{trade}"
 
@@ -184,8 +194,10 @@ class Auth:
         self, role: Role, account: int | None, now: int, *, name: str = "", secret: str = ""
     ) -> tuple[ApiKey, str]:
         """Create a key; return it and its secret (shown once). ``secret`` pins a given one."""
-        if (role is Role.ADMIN) != (account is None):
-            raise RpcError(INVALID_ARGUMENTS, "admin keys have no account; others need one")
+        if role.has_account == (account is None):
+            raise RpcError(
+                INVALID_ARGUMENTS, "admin and instructor keys have no account; others need one"
+            )
         client_id = secrets.token_urlsafe(6)
         while client_id in self.keys:
             client_id = secrets.token_urlsafe(6)
@@ -227,8 +239,10 @@ class Auth:
         self, prepared: PreparedKey, role: Role, account: int | None, now: int, *, name: str = ""
     ) -> tuple[ApiKey, str]:
         """Add a key made by ``prepare_key``; return it and its secret (shown once)."""
-        if (role is Role.ADMIN) != (account is None):
-            raise RpcError(INVALID_ARGUMENTS, "admin keys have no account; others need one")
+        if role.has_account == (account is None):
+            raise RpcError(
+                INVALID_ARGUMENTS, "admin and instructor keys have no account; others need one"
+            )
         if prepared.client_id in self.keys:  # drawn twice while hashing: vanishingly rare
             raise RuntimeError(f"client id {prepared.client_id} was taken meanwhile")
         key = ApiKey(

@@ -6,7 +6,8 @@ handler. ``dispatch`` decodes the parameters with that method's own reused decod
 checks who may call it, and awaits the handler. Every failure is an ``RpcError``.
 
 Access levels: ``public`` (anyone), ``auth`` (anyone authenticated), ``read`` (trader
-or viewer of an account), ``trade`` (trader), ``admin`` (administrator).
+or viewer of an account), ``trade`` (trader), ``instructor`` (instructor or
+administrator: the classroom game), ``admin`` (administrator).
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ if TYPE_CHECKING:
     from gateway.core import Gateway
     from gateway.session import Session
 
-Access = Literal["public", "auth", "read", "trade", "admin"]
+Access = Literal["public", "auth", "read", "trade", "instructor", "admin"]
 _ALLOWED: dict[Access, frozenset[Role]] = {
     "auth": frozenset(Role),
     "read": frozenset({Role.TRADER, Role.VIEWER}),
     "trade": frozenset({Role.TRADER}),
+    "instructor": frozenset({Role.INSTRUCTOR, Role.ADMIN}),
     "admin": frozenset({Role.ADMIN}),
 }
 _PATH_RE = re.compile(r"`\$\.([A-Za-z_]+)")

@@ -20,7 +20,7 @@ class AccountParams(Params, frozen=True, kw_only=True):
 
 class KeyParams(Params, frozen=True, kw_only=True):
     account_id: int | None = None
-    role: Literal["trader", "viewer", "admin"] = "trader"
+    role: Literal["trader", "viewer", "instructor", "admin"] = "trader"
     name: str = ""
 
 
@@ -50,12 +50,15 @@ async def create_account(call: Call, p: AccountParams) -> dict[str, object]:
 
 @REGISTRY.method("admin/create_api_key", KeyParams, access="admin")
 async def create_api_key(call: Call, p: KeyParams) -> dict[str, object]:
-    """Create another key for an existing account (or an administrator key)."""
+    """Create another key for an existing account, or an instructor or administrator key
+    (no account)."""
     auth = call.gw.auth
     role = Role(p.role)
-    if role is not Role.ADMIN and p.account_id not in auth.accounts:
+    if role.has_account and p.account_id not in auth.accounts:
         raise RpcError(INVALID_ARGUMENTS, f"no account {p.account_id}", "account_id")
-    account = None if role is Role.ADMIN else p.account_id
+    if not role.has_account and p.account_id is not None:
+        raise RpcError(INVALID_ARGUMENTS, f"{role} keys have no account", "account_id")
+    account = p.account_id if role.has_account else None
     key, secret = auth.create_key(role, account, call.gw.wall(), name=p.name)
     return _key_answer(key.client_id, secret, key.role, account)
 

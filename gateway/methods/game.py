@@ -125,13 +125,13 @@ async def respond_tender(call: Call, p: RespondParams) -> dict[str, object]:
 
 
 # ---------------------------------------------------------------------- instructor
-@REGISTRY.method("admin/game/list_scenarios", Params, access="admin")
+@REGISTRY.method("admin/game/list_scenarios", Params, access="instructor")
 async def list_scenarios(call: Call, p: Params) -> list[dict[str, object]]:
     """Return the shipped scenarios."""
     return games(call).list_scenarios()
 
 
-@REGISTRY.method("admin/game/create", CreateParams, access="admin")
+@REGISTRY.method("admin/game/create", CreateParams, access="instructor")
 async def create(call: Call, p: CreateParams) -> dict[str, object]:
     """Create a game in the lobby; return its state."""
     service = games(call)
@@ -139,37 +139,37 @@ async def create(call: Call, p: CreateParams) -> dict[str, object]:
     return service.admin_state(game.code)
 
 
-@REGISTRY.method("admin/game/get_state", CodeParams, access="admin")
+@REGISTRY.method("admin/game/get_state", CodeParams, access="instructor")
 async def admin_get_state(call: Call, p: CodeParams) -> dict[str, object]:
     """Return everything about a game: players with roles, accounts and scores."""
     return games(call).admin_state(p.code)
 
 
-@REGISTRY.method("admin/game/assign_role", AssignParams, access="admin")
+@REGISTRY.method("admin/game/assign_role", AssignParams, access="instructor")
 async def assign_role(call: Call, p: AssignParams) -> dict[str, object]:
     """Give a player another role."""
     return games(call).assign_role(p.code, p.player_id, p.role)
 
 
-@REGISTRY.method("admin/game/round", RoundParams, access="admin")
+@REGISTRY.method("admin/game/round", RoundParams, access="instructor")
 async def round_action(call: Call, p: RoundParams) -> dict[str, object]:
     """Open, pause, resume or close a round."""
     return games(call).round(p.code, p.action)
 
 
-@REGISTRY.method("admin/game/news", NewsParams, access="admin")
+@REGISTRY.method("admin/game/news", NewsParams, access="instructor")
 async def news(call: Call, p: NewsParams) -> dict[str, object]:
     """Publish a headline to the game's ticker."""
     return games(call).news(p.code, p.headline, p.body)
 
 
-@REGISTRY.method("admin/game/shock", ShockParams, access="admin")
+@REGISTRY.method("admin/game/shock", ShockParams, access="instructor")
 async def shock(call: Call, p: ShockParams) -> dict[str, object]:
     """Move the index by a shock and publish its headline."""
     return games(call).shock(p.code, p.kind, p.product, p.size_pct, p.headline)
 
 
-@REGISTRY.method("admin/game/tender", TenderParams, access="admin")
+@REGISTRY.method("admin/game/tender", TenderParams, access="instructor")
 async def tender(call: Call, p: TenderParams) -> dict[str, object]:
     """Offer a tender to every player of a role or to one player."""
     instrument = p.instrument if p.instrument is not None else p.instrument_name
@@ -181,37 +181,37 @@ async def tender(call: Call, p: TenderParams) -> dict[str, object]:
     return {"tenders": offered}
 
 
-@REGISTRY.method("admin/game/set_limits", LimitParams, access="admin")
+@REGISTRY.method("admin/game/set_limits", LimitParams, access="instructor")
 async def set_limits(call: Call, p: LimitParams) -> dict[str, object]:
     """Set the players' order limits (omitted: unchanged; 0: none)."""
     return dict(games(call).set_limits(p.code, p.max_order_amount, p.max_position))
 
 
-@REGISTRY.method("admin/game/spawn_bots", BotParams, access="admin")
+@REGISTRY.method("admin/game/spawn_bots", BotParams, access="instructor")
 async def spawn_bots(call: Call, p: BotParams) -> dict[str, object]:
     """Start house bots that trade over this gateway's websocket."""
     return await games(call).spawn_bots(p.code, p.kind, p.count, p.seed, p.instruments)
 
 
-@REGISTRY.method("admin/game/stop_bots", CodeParams, access="admin")
+@REGISTRY.method("admin/game/stop_bots", CodeParams, access="instructor")
 async def stop_bots(call: Call, p: CodeParams) -> dict[str, object]:
     """Stop a game's house bots."""
     return await games(call).stop_bots(p.code)
 
 
-@REGISTRY.method("admin/game/leaderboard", BoardParams, access="admin")
+@REGISTRY.method("admin/game/leaderboard", BoardParams, access="instructor")
 async def leaderboard(call: Call, p: BoardParams) -> dict[str, object]:
     """Show or hide the leaderboard to students."""
     return games(call).leaderboard(p.code, p.visible)
 
 
-@REGISTRY.method("admin/game/end", CodeParams, access="admin")
+@REGISTRY.method("admin/game/end", CodeParams, access="instructor")
 async def end(call: Call, p: CodeParams) -> dict[str, object]:
     """End a game and freeze its scores."""
     return games(call).end(p.code)
 
 
-@REGISTRY.method("admin/game/debrief", CodeParams, access="admin")
+@REGISTRY.method("admin/game/debrief", CodeParams, access="instructor")
 async def debrief(call: Call, p: CodeParams) -> dict[str, object]:
     """Return the debrief series of a game."""
     return games(call).debrief(p.code)
