@@ -322,6 +322,11 @@ def _page(title: str, body: list[str]) -> str:
     )
 
 
+def _moves(frame: pa.Table, *columns: str) -> bool:
+    """Return whether any of ``columns`` holds a value other than 0 or null."""
+    return any(v for c in columns for v in frame.column(c).to_pylist())
+
+
 def run_report(folder: str | Path) -> str:
     """Return the HTML report of a run folder."""
     run = rd.load_run(folder)
@@ -350,14 +355,20 @@ def run_report(folder: str | Path) -> str:
              _img(plot_volume_oi(rd.daily_volume(run), rd.daily_open_interest(run)), "volume")]  # fmt: skip
     body.append("<h2>Hedgers: hedged and unhedged P&amp;L</h2>")
     pnl = rd.hedger_pnl(run)
-    if pnl is not None and pnl.num_rows:
+    if pnl is not None and _moves(pnl, "unhedged_usd", "hedged_usd"):
         body.append(_img(plot_hedger_pnl(pnl), "hedger P&L"))
     disp = rd.hedger_pnl_dispersion(run)
-    if disp.num_rows:
-        body.append(_img(plot_hedger_dispersion(disp), "hedger dispersion"))
-        body.append(_table_html([tuple(r.values()) for r in disp.to_pylist()], disp.column_names))
-    else:
+    if not disp.num_rows:
         body.append('<p class="note">No hedgers in this run.</p>')
+    else:
+        if _moves(disp, "std_unhedged_usd", "std_hedged_usd"):
+            body.append(_img(plot_hedger_dispersion(disp), "hedger dispersion"))
+        else:
+            body.append(
+                f'<p class="note">The hedgers\' P&amp;L did not move over '
+                f"{s['trading_days']} trading day(s): nothing to plot yet.</p>"
+            )
+        body.append(_table_html([tuple(r.values()) for r in disp.to_pylist()], disp.column_names))
     body.append("<h2>Margin calls and default losses by waterfall layer</h2>")
     calls_frame, losses = rd.margin_calls_by_day(run), rd.default_losses(run)
     if calls_frame.num_rows or losses.num_rows:

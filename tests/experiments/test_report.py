@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -155,3 +156,26 @@ def test_flopex_report_refuses_a_folder_that_is_neither(tmp_path: Path) -> None:
     from flopex.cli import main
 
     assert main(["report", str(tmp_path)]) == 2
+
+
+def test_a_run_whose_hedgers_did_not_move_gets_a_note_not_empty_axes(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    flat = tmp_path / "flat"
+    shutil.copytree(run_dir, flat)
+    table = pq.read_table(flat / "hedger_pnl.parquet")
+    zeros = {
+        name: pa.array([0.0] * table.num_rows, type=table.schema.field(name).type)
+        if name.endswith("_usd")
+        else table.column(name)
+        for name in table.column_names
+    }
+    pq.write_table(pa.table(zeros), flat / "hedger_pnl.parquet")
+    summary = json.loads((flat / "summary.json").read_text())
+    for row in summary["hedge_effectiveness"]["by_hedger"].values():
+        row["std_unhedged_micros"] = row["std_hedged_micros"] = 0
+    (flat / "summary.json").write_text(json.dumps(summary))
+    with_pnl = report.run_report(run_dir)
+    without = report.run_report(flat)
+    assert "did not move" in without and "did not move" not in with_pnl
+    assert len(_images(without)) < len(_images(with_pnl))
