@@ -401,13 +401,23 @@ def sweep_report(folder: str | Path) -> str:
     )
     metrics = [m for m in sw["metrics"] if m in runs.column_names]
     missing = [m for m in sw["metrics"] if m not in runs.column_names]
+    values = {m: {v for v in runs.column(m).to_pylist() if v is not None} for m in metrics}
+    flat = [m for m in metrics if len(values[m]) <= 1]
     for param in keys or []:
         others = [k for k in keys if k != param]
         body.append(f"<h2>Metrics against {html.escape(param)}</h2>")
         for metric in metrics:
+            if metric in flat:  # nothing to see on a plot: said once, below
+                continue
             frame = rd.metric_vs_parameter(runs, param, metric, others)
             plot = plot_metric_vs_parameter(frame, param, metric)
             body.append(_img(plot, f"{metric} against {param}"))
+    if keys and flat:
+        said = [f"{m} = {next(iter(values[m])):g}" if values[m] else f"{m}: no value" for m in flat]
+        body.append(
+            '<p class="note">The same in every run (not plotted): '
+            f"{html.escape('; '.join(said))}.</p>"
+        )
     if missing:
         body.append(f'<p class="note">No runs reported: {html.escape(", ".join(missing))}.</p>')
     if keys and metrics:

@@ -137,7 +137,8 @@ def test_a_run_report_embeds_every_plot_as_a_png(run_dir: Path, tmp_path: Path) 
 def test_a_sweep_report_plots_each_metric_against_each_parameter(tmp_path: Path) -> None:
     rows = [
         {"run_id": f"r{i}", "point": i // 2, "k": i // 2, "seed": i % 2 + 1, "status": "ok",
-         "error": "", "elapsed_s": 1.0, "contracts": 10 * i, "spread_bps_m0": 100.0 - i}
+         "error": "", "elapsed_s": 1.0, "contracts": 10 * i, "spread_bps_m0": 100.0 - i,
+         "margin_calls_issued": 0}
         for i in range(4)
     ]  # fmt: skip
     rows.append({"run_id": "r4", "point": 2, "k": 2, "seed": 1, "status": "error",
@@ -145,10 +146,11 @@ def test_a_sweep_report_plots_each_metric_against_each_parameter(tmp_path: Path)
     write_runs_table(tmp_path / "runs.parquet", rows, ["k"])
     sweep = {"name": "s", "scenario": "tiny", "keys": ["k"], "seeds": [1, 2],
              "points": [{"k": 0}, {"k": 1}, {"k": 2}],
-             "metrics": ["contracts", "spread_bps_m0", "nothing"]}  # fmt: skip
+             "metrics": ["contracts", "spread_bps_m0", "margin_calls_issued", "nothing"]}  # fmt: skip
     (tmp_path / "sweep.json").write_text(json.dumps(sweep))
     html = report.write_report(tmp_path, tmp_path / "s.html").read_text()
-    assert len(_images(html)) == 2
+    assert len(_images(html)) == 2  # a metric equal in every run is said, not plotted
+    assert "The same in every run (not plotted): margin_calls_issued = 0." in html
     assert "RuntimeError: boom" in html and "No runs reported: nothing" in html
 
 
