@@ -58,6 +58,7 @@ def start_server(n_accounts: int) -> common.ServeProcess:
         "FLOPEX_ADMIN_CLIENT_ID": ADMIN_ID,
         "FLOPEX_ADMIN_CLIENT_SECRET": ADMIN_SECRET,
         "FLOPEX_N_ACCOUNTS": str(n_accounts),
+        "FLOPEX_RATE_LIMIT_PER_S": "0",  # raw throughput: no per-key request limit
     }
     return common.start_serve(env)
 

@@ -36,6 +36,7 @@ from gateway.marketdata import MarketData
 from gateway.orders import OrderStore
 from gateway.pipeline_task import PipelineTask
 from gateway.publish import Publisher
+from gateway.ratelimit import RateLimiter
 from gateway.sequencer import EngineSequencer, SequencerFactory
 from gateway.session import Hub, Session
 from gateway.settings import Settings
@@ -138,6 +139,8 @@ class Gateway:
             self.auth.add_bootstrap_admin(
                 settings.admin_client_id, settings.admin_client_secret, self.wall()
             )
+        self.rate_limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+        """Per-key request limits (gateway/ratelimit.py)."""
         self.sessions: dict[int, Session] = {}
         self.account_cancel_on_disconnect: set[int] = set()
         self._tasks: list[asyncio.Task[None]] = []

@@ -147,4 +147,15 @@ async def dispatch(call: Call, name: str, raw: msgspec.Raw | dict[str, Any]) -> 
         raise RpcError(MUST_BE_WEBSOCKET, f"{name} is available over websocket only")
     params = decode_params(method, raw)
     authorize(call, method, params)
+    limit(call)
     return await method.handler(call, params)
+
+
+def limit(call: Call) -> None:
+    """Count the request against its key's rate limit; 10028 when over it. Public methods
+    count for the key the connection is logged in with; administrators are not limited."""
+    who = call.principal
+    if who is None and call.session is not None:
+        who = call.session.principal
+    if who is not None and who.role is not Role.ADMIN:
+        call.gw.rate_limiter.take(who.client_id)

@@ -67,6 +67,12 @@ class Settings:
     """How long to wait for a slow socket to take its close frame."""
     pipeline_queue_max: int = 65_536
     """Commands waiting for the sequencer before 10047 matching_engine_queue_full."""
+    rate_limit_per_s: float = 500.0
+    """Sustained requests a second one key may make (all its connections together;
+    administrator keys are not limited). Above it requests answer 10028
+    ``too_many_requests`` and do nothing. 0: no limit."""
+    rate_limit_burst: int = 1_000
+    """Requests a key may make at once before the sustained rate applies."""
     max_channels: int = 1_024
     """Subscriptions per connection."""
     trade_history: int = 10_000
@@ -140,6 +146,8 @@ class Settings:
             kw["start_date"] = env["FLOPEX_START_DATE"]
         if "FLOPEX_INDEX_SEED" in env:
             kw["index_seed"] = int(env["FLOPEX_INDEX_SEED"])
+        if "FLOPEX_RATE_LIMIT_PER_S" in env:
+            kw["rate_limit_per_s"] = float(env["FLOPEX_RATE_LIMIT_PER_S"])
         if "FLOPEX_SELF_URL" in env:
             kw["self_url"] = env["FLOPEX_SELF_URL"]
         kw.update(overrides)
@@ -155,6 +163,8 @@ class Settings:
         FsyncPolicy.parse(self.journal_fsync)
         if self.clearing and self.data_dir is not None:
             raise ValueError("clearing mode is in memory only for now: unset data_dir")
+        if self.rate_limit_per_s < 0 or self.rate_limit_burst < 1:
+            raise ValueError("rate_limit_per_s must not be negative; rate_limit_burst >= 1")
         if self.seconds_per_day < 0:
             raise ValueError("seconds_per_day must not be negative")
         if self.clearing_deposit_micros < 0:

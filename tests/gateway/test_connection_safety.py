@@ -140,7 +140,8 @@ def small_buffer_server() -> Iterator[RunningServer]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8_192)  # inherited by accepted sockets
     sock.bind(("127.0.0.1", 0))
-    running = start_server(gateway_settings(send_queue_max=64, slow_consumer_close_s=10), sock)
+    settings = gateway_settings(send_queue_max=64, slow_consumer_close_s=10, rate_limit_per_s=0)
+    running = start_server(settings, sock)  # the spammer sends as fast as it can
     yield running
     running.stop()
 
