@@ -73,6 +73,9 @@ class Settings:
     ``too_many_requests`` and do nothing. 0: no limit."""
     rate_limit_burst: int = 1_000
     """Requests a key may make at once before the sustained rate applies."""
+    max_connections_per_key: int = 32
+    """Websocket connections one key may be logged in on at once (administrator keys are
+    not limited); one more login answers 10028. 0: no limit."""
     max_channels: int = 1_024
     """Subscriptions per connection."""
     trade_history: int = 10_000
@@ -163,6 +166,8 @@ class Settings:
         FsyncPolicy.parse(self.journal_fsync)
         if self.clearing and self.data_dir is not None:
             raise ValueError("clearing mode is in memory only for now: unset data_dir")
+        if self.max_connections_per_key < 0:
+            raise ValueError("max_connections_per_key must not be negative")
         if self.rate_limit_per_s < 0 or self.rate_limit_burst < 1:
             raise ValueError("rate_limit_per_s must not be negative; rate_limit_burst >= 1")
         if self.seconds_per_day < 0:

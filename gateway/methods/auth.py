@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Literal
 
-from gateway.auth import Principal, TokenPair
+from gateway.auth import Principal, Role, TokenPair
 from gateway.dispatch import REGISTRY, Call, Params
-from gateway.errors import INVALID_ARGUMENTS, MUST_BE_WEBSOCKET, RpcError
+from gateway.errors import INVALID_ARGUMENTS, MUST_BE_WEBSOCKET, TOO_MANY_REQUESTS, RpcError
 from gateway.session import CLOSE_NORMAL
 
 Scope = Literal["connection", "account"]
@@ -59,6 +59,21 @@ async def auth(call: Call, p: AuthParams) -> TokenPair:
 def _bind(call: Call, principal: Principal, token: str) -> None:
     session = call.session
     assert session is not None
+    limit = call.gw.settings.max_connections_per_key
+    if limit and principal.role is not Role.ADMIN:
+        others = sum(
+            1
+            for s in call.gw.sessions.values()
+            if s is not session
+            and s.principal is not None
+            and s.principal.client_id == principal.client_id
+        )
+        if others >= limit:
+            raise RpcError(
+                TOO_MANY_REQUESTS,
+                f"key {principal.client_id} already has {others} open connections "
+                f"(at most {limit}); close one first",
+            )
     old = session.principal
     if old is not None and old.account != principal.account:
         for name in [n for n in session.channels if n.startswith("user.")]:

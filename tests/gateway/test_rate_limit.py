@@ -81,3 +81,42 @@ def test_a_key_over_its_limit_gets_10028_and_its_order_is_not_placed(
     finally:
         trader.close()
         admin.close()
+
+
+def test_one_key_may_be_logged_in_on_a_limited_number_of_connections() -> None:
+    running = start_server(gateway_settings(max_connections_per_key=2))
+    clients: list[RpcClient] = []
+    try:
+        admin = RpcClient(running.ws_url)
+        clients.append(admin)
+        admin.login(ADMIN_ID, ADMIN_SECRET)
+        made = admin.call("admin/create_account", name="many tabs")
+        for _ in range(3):
+            clients.append(RpcClient(running.ws_url))
+        first, second, third = clients[1:]
+        first.login(made["client_id"], made["client_secret"])
+        second.login(made["client_id"], made["client_secret"])
+        err = third.error(
+            "public/auth", grant_type="client_credentials",
+            client_id=made["client_id"], client_secret=made["client_secret"],
+        )  # fmt: skip
+        assert err["code"] == 10028 and "already has 2 open connections" in str(err)
+        assert third.error("private/get_open_orders")["code"] == 10000  # not logged in
+        first.close()
+        for _ in range(50):  # bounded: the server notices the close within moments
+            answer = third.request(
+                "public/auth", grant_type="client_credentials",
+                client_id=made["client_id"], client_secret=made["client_secret"],
+            )  # fmt: skip
+            if "result" in answer:
+                break
+            time.sleep(0.1)
+        assert "result" in answer
+        extra = [RpcClient(running.ws_url) for _ in range(3)]
+        clients += extra
+        for c in extra:  # administrators are not limited
+            c.login(ADMIN_ID, ADMIN_SECRET)
+    finally:
+        for c in clients:
+            c.close()
+        running.stop()
