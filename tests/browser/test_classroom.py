@@ -122,10 +122,16 @@ def counterparty(server: RunningServer) -> RpcClient:
 
 # ----------------------------------------------------------------------- the lesson
 def test_instructor_logs_in_and_creates_a_game(lesson: Lesson, server: RunningServer) -> None:
+    admin = RpcClient(server.ws_url)  # the administrator makes the teacher an instructor key
+    try:
+        admin.login(ADMIN_ID, ADMIN_SECRET)
+        key = admin.call("admin/create_api_key", role="instructor", name="teacher")
+    finally:
+        admin.close()
     page = lesson.instructor
     page.goto(f"{server.http_url}/instructor")
-    tid(page, "login-client-id").fill(ADMIN_ID)
-    tid(page, "login-client-secret").fill(ADMIN_SECRET)
+    tid(page, "login-client-id").fill(key["client_id"])
+    tid(page, "login-client-secret").fill(key["client_secret"])
     tid(page, "login-submit").click()
     tid(page, "scenario-select").select_option("intro")
     tid(page, "create-game").click()

@@ -1,6 +1,6 @@
 // Debrief (/debrief?code=…): price paths against the index, the curve through time,
 // results by player and role, margin calls and defaults, flows between groups, and the
-// three CSV downloads. Needs the instructor's administrator key: from the URL fragment
+// three CSV downloads. Needs an instructor (or administrator) key: from the URL fragment
 // (#client_id=…&client_secret=…, as the console's debrief link carries it), from this
 // tab's console login, or typed in.
 //

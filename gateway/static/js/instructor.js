@@ -1,4 +1,4 @@
-// Instructor console (/instructor): log in as an administrator, create or open a game,
+// Instructor console (/instructor): log in with an instructor (or administrator) key, create or open a game,
 // run its rounds, publish news and shocks, offer tenders, set limits, start house bots,
 // show the leaderboard, end the game and open the debrief.
 //
@@ -135,8 +135,9 @@ async function login(creds) {
   await act($("login-submit"), "Log in", async () => {
     await rpc.connect();
     const tokens = await rpc.login(creds.client_id, creds.client_secret);
-    if (!String(tokens.scope || "").includes("admin")) {
-      throw new Error("this key is not an administrator key");
+    const scope = String(tokens.scope || "");
+    if (!scope.includes("instructor") && !scope.includes("admin")) {
+      throw new Error("this key is not an instructor's (or an administrator's) key");
     }
     S.creds = creds;
     saveJson(sessionStorage, ADMIN_KEY, creds);
