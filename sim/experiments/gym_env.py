@@ -15,9 +15,23 @@ a speculator account funded with ``capital_usd``. The simulation pauses every
   contract of month ``i`` at the best ask, ``2 + 2i`` sells one at the best bid
   (immediate-or-cancel, after the latency), unless the position would pass
   ``max_position``.
-- **reward**: the change of the learner's mark-to-market value since the last
-  decision (trades' cash plus positions at the mid, else the last settlement, else the
-  index), in thousands of USD, minus ``risk_penalty`` × Σ position² (contracts²).
+- **reward** (``reward="pnl"``, the default): the change of the learner's
+  mark-to-market value since the last decision (trades' cash plus positions at the
+  mid, else the last settlement, else the index), in thousands of USD, minus
+  ``risk_penalty`` × Σ position² (contracts²).
+- **reward** (``reward="hedge"``): the learner is a neocloud, naturally long the
+  GPU-hour price. It owns ``capacity`` contracts' worth of GPU-hours (1 contract =
+  the product's unit, 730 GPU-hours for H100) to rent out in each month it observes,
+  valued at that month's mark (the same mid, settlement or index as its futures).
+  The reward is the change of (futures mark-to-market value + value of the physical
+  capacity) since the last decision, in thousands of USD, minus ``risk_penalty`` ×
+  Σ net exposure² (contracts²), where a month's net exposure is ``capacity`` + the
+  futures position (positions in other contracts count in full). The capacity that
+  counts over a step is that of the months observed at the step's start, so when the
+  front month expires its capacity is valued at the final settlement and the next
+  month's capacity counts from the following step. Selling futures until every net
+  exposure is near zero minimises the penalty and the variance of the reward; with
+  ``capacity`` ≤ ``max_position`` a full hedge is reachable.
 
 The episode ends after the scenario's last trading day (``days`` replaces it), or when
 the learner's account defaults. ``reset(seed=s)`` draws the scenario's root seed from
@@ -47,6 +61,7 @@ from sim.simulation import CLEARING_REJECT_NAMES, Participant, Simulation
 
 MINUTE_NS = 60 * 1_000_000_000
 CLIP = 10.0
+REWARDS = ("pnl", "hedge")
 
 
 class Learner(MarketAgent):
@@ -180,7 +195,9 @@ class CurveTradingEnv(gym.Env[np.ndarray, np.int64]):
     duration; ``product`` (default: the first) and ``months`` (tenors, 0 = front) are
     what the learner sees and trades (default: every traded month); ``step_minutes`` is the simulated time between
     decisions; ``max_position`` (contracts per month), ``capital_usd`` (collateral),
-    ``risk_penalty`` (reward units per contract² per step).
+    ``risk_penalty`` (reward units per contract² per step); ``reward`` is ``"pnl"``
+    (default) or ``"hedge"``, where the learner also owns ``capacity`` contracts of
+    GPU-hours a month in each observed month.
     """
 
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012
@@ -196,6 +213,8 @@ class CurveTradingEnv(gym.Env[np.ndarray, np.int64]):
         max_position: int = 10,
         capital_usd: float = 200_000.0,
         risk_penalty: float = 0.002,
+        reward: str = "pnl",
+        capacity: int = 10,
     ) -> None:
         base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         self.scenario = base.with_overrides(days=days)
@@ -209,6 +228,12 @@ class CurveTradingEnv(gym.Env[np.ndarray, np.int64]):
             raise ValueError(f"months must be within 0 .. {traded[self.product] - 1}")
         if step_minutes <= 0 or max_position < 1 or capital_usd <= 0 or risk_penalty < 0:
             raise ValueError("step_minutes, max_position, capital_usd must be positive")
+        if reward not in REWARDS:
+            raise ValueError(f"reward must be one of {REWARDS}, not {reward!r}")
+        if capacity < 0:
+            raise ValueError("capacity must be non-negative")
+        self.reward_mode = reward
+        self.capacity = capacity if reward == "hedge" else 0
         self.months = tuple(months)
         self.step_ns = round(step_minutes * MINUTE_NS)
         self.max_position = max_position
@@ -222,6 +247,7 @@ class CurveTradingEnv(gym.Env[np.ndarray, np.int64]):
         self._steps: Iterator[int] | None = None
         self._now = 0
         self._value = 0.0
+        self._physical: list[str] = []  # the months whose capacity counts this step
         self._done = False
         spec = self.scenario.product_specs()[self.product]
         self._ref_units = spec.ref_price_units
@@ -249,7 +275,8 @@ class CurveTradingEnv(gym.Env[np.ndarray, np.int64]):
         self._steps = self.sim.steps()
         self._done = False
         self._advance()
-        self._value = self.learner.value()
+        self._physical = [n for n in self._names() if n] if self.capacity else []
+        self._value = self._total_value(self._physical)
         return self._observation(), {"seed": root, "ts": self._now}
 
     def step(self, action: np.int64 | int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -261,13 +288,23 @@ class CurveTradingEnv(gym.Env[np.ndarray, np.int64]):
             raise ValueError(f"invalid action {action!r}")
         self._act(int(action))
         self._advance()
-        value = self.learner.value()
-        risk = sum(q * q for q in self.learner.position.values())
+        value = self._total_value(self._physical)
+        risk = sum(q * q for q in self._exposure().values())
         reward = (value - self._value) / USD / 1_000 - self.risk_penalty * risk
+        if self.capacity:  # the months observed now carry the capacity from here on
+            self._physical = [n for n in self._names() if n]
+            value = self._total_value(self._physical)
         self._value = value
         terminated = self._done or self.learner.defaulted
         self._done = terminated
-        info = {"ts": self._now, "value_usd": value / USD, "position": self._positions()}
+        positions = self._positions()
+        net = [q + self.capacity if n else 0 for n, q in zip(self._names(), positions, strict=True)]
+        info = {
+            "ts": self._now,
+            "value_usd": value / USD,
+            "position": positions,
+            "net_exposure": net,
+        }
         return self._observation(), float(reward), bool(terminated), False, info
 
     def close(self) -> None:
@@ -283,6 +320,26 @@ class CurveTradingEnv(gym.Env[np.ndarray, np.int64]):
         except StopIteration:
             self._done = True
             self._now = self._t_last
+
+    def _total_value(self, physical: Sequence[str]) -> float:
+        """Return the futures' mark-to-market value plus ``capacity`` contracts of
+        each month of ``physical`` at its mark, µ$."""
+        assert self.learner is not None
+        total = self.learner.value()
+        for name in physical:
+            mark = self.learner.mark(name)
+            if mark is not None:
+                total += self.capacity * mark * self.learner.spec_of(name).unit_value_micros
+        return total
+
+    def _exposure(self) -> dict[str, int]:
+        """Return the net exposure per contract: futures position plus ``capacity`` in
+        each observed month (contracts)."""
+        assert self.learner is not None
+        net = {k: q for k, q in self.learner.position.items() if q}
+        for name in self._physical:
+            net[name] = net.get(name, 0) + self.capacity
+        return net
 
     def _names(self) -> list[str]:
         assert self.learner is not None

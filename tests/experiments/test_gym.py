@@ -1,5 +1,6 @@
-"""The Gymnasium environment: the checker, seeded determinism, and the documented
-baseline policy beating a random one."""
+"""The Gymnasium environment: the checker, seeded determinism, the hedge reward, and
+the documented baseline policy beating a random one (and, on the hedge reward, never
+trading)."""
 
 from __future__ import annotations
 
@@ -71,14 +72,55 @@ def test_buying_moves_the_position_and_an_episode_ends() -> None:
         env.step(0)
 
 
-def test_the_trained_baseline_beats_a_random_policy() -> None:
+def _example() -> Any:
     spec = importlib.util.spec_from_file_location("train_baseline", EXAMPLE)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    learned, random, _ = module.main(steps=300, seed=1, episodes=2, scenario=str(TINY), days=2,
-                                  step_minutes=120)  # fmt: skip
+    return module
+
+
+def test_the_trained_baseline_beats_a_random_policy() -> None:
+    learned, random, _, _ = _example().main(steps=300, seed=1, episodes=2, scenario=str(TINY),
+                                            days=2, step_minutes=120)  # fmt: skip
     assert learned > random
+
+
+def test_the_hedge_reward_passes_the_checker_and_penalises_net_exposure() -> None:
+    env = tiny_env(reward="hedge", capacity=3, risk_penalty=0.01)
+    check_env(env, skip_render_check=True)
+    env.reset(seed=2)
+    _, reward, _, _, info = env.step(0)
+    assert info["net_exposure"] == [3, 3]
+    assert reward != 0.0
+    with pytest.raises(ValueError):
+        tiny_env(reward="nope")
+
+
+def test_holding_unhedged_capacity_pays_the_penalty_on_the_whole_capacity() -> None:
+    actions = [0] * 6
+    _, plain = _episode(tiny_env(reward="hedge", capacity=3, risk_penalty=0.0), 4, actions)
+    _, penalised = _episode(tiny_env(reward="hedge", capacity=3, risk_penalty=0.01), 4, actions)
+    assert any(r != 0.0 for r in plain)  # the capacity's value moves with the marks
+    for a, b in zip(plain, penalised, strict=True):
+        assert b == pytest.approx(a - 0.01 * 2 * 3**2)  # two months, 3 contracts each
+
+
+def test_the_hedge_reward_does_not_change_the_pnl_reward_of_the_same_path() -> None:
+    actions = [2, 2, 4, 0, 1, 0]
+    _, pnl = _episode(tiny_env(), 3, actions)
+    _, unhedged = _episode(tiny_env(reward="hedge", capacity=0), 3, actions)
+    assert pnl == unhedged
+
+
+def test_the_trained_baseline_learns_to_hedge() -> None:
+    learned, random, hold, hedge = _example().main(
+        steps=600, seed=1, episodes=2, scenario=str(TINY), days=2, step_minutes=120,
+        reward="hedge", capacity=10,
+    )  # fmt: skip
+    assert learned > hold
+    assert learned > random
+    assert hedge > hold  # the rule that sells the capacity forward pays under this reward
 
 
 def test_a_learner_that_never_trades_leaves_the_populations_run_unchanged() -> None:
