@@ -6,6 +6,7 @@ from gateway.methods import (  # noqa: F401  (imported for registration)
     auth,
     clearing,
     game,
+    labels,
     market,
     positions,
     reference,
