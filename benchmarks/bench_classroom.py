@@ -106,14 +106,11 @@ class StudentStats:
 class Student:
     """One browser-like client: the page's subscriptions, a local book, an order now and then."""
 
-    def __init__(
-        self, no: int, url: str, creds: tuple[str, str], instrument: str, curve: list[str]
-    ) -> None:
+    def __init__(self, no: int, url: str, creds: tuple[str, str], instrument: str) -> None:
         self.no = no
         self.url = url
         self.creds = creds
         self.instrument = instrument
-        self.curve = curve
         self.stats = StudentStats()
         self.rng = np.random.default_rng(np.random.SeedSequence([2026, no]))
         self.client = Client(url, request_timeout=30.0, backoff_initial=0.1, client_name="student")
@@ -345,15 +342,10 @@ async def run_load(
     )
 
     # Phase 3: bots and students.
-    async with Client(ws_url) as look:
-        listed = await look.get_instruments()
-    curves: dict[str, list[str]] = {}
-    for x in listed:
-        curves.setdefault(x["base_currency"], []).append(x["instrument_name"])
-    students = []
-    for i, c in enumerate(student_creds):
-        name = instruments[i % len(instruments)]
-        students.append(Student(i, ws_url, c, name, curves[name.split("-")[0]]))
+    students = [
+        Student(i, ws_url, c, instruments[i % len(instruments)])
+        for i, c in enumerate(student_creds)
+    ]
     t_connect = time.perf_counter()
     await asyncio.gather(*(s.start() for s in students))
     out["connect_s"] = time.perf_counter() - t_connect

@@ -18,11 +18,11 @@ from gateway.errors import INVALID_ARGUMENTS, ORDER_NOT_FOUND, RpcError
 from gateway.methods.trading import (
     EditParams,
     OrderParams,
-    _game_gate,
-    _order_and_trades,
-    _place_command,
     account_of,
     edit,
+    game_gate,
+    order_and_trades,
+    place_command,
 )
 from gateway.orders import Order
 from gateway.views import OrderView, order_view
@@ -125,6 +125,6 @@ async def close_position(call: Call, p: CloseParams) -> dict[str, object]:
         reduce_only=True,
         time_in_force="good_til_cancelled" if p.type == "limit" else "immediate_or_cancel",
     )
-    cmd = _place_command(call, side, order)
-    _game_gate(call, cmd.instrument_name, cmd.side, cmd.qty)
-    return _order_and_trades(call, await call.gw.pipeline.submit(cmd))
+    cmd = place_command(call, side, order)
+    game_gate(call, cmd.instrument_name, cmd.side, cmd.qty)
+    return order_and_trades(call, await call.gw.pipeline.submit(cmd))

@@ -100,7 +100,7 @@ def _amount(amount: float | None, n_contracts: float | None) -> int:
     return contracts(value)
 
 
-def _place_command(call: Call, side: int, p: OrderParams) -> PlaceOrder:
+def place_command(call: Call, side: int, p: OrderParams) -> PlaceOrder:
     listing = call.gw.instruments.get(p.instrument_name)
     qty = _amount(p.amount, p.contracts)
     otype = ORDER_TYPES[p.type]
@@ -147,7 +147,7 @@ def _place_command(call: Call, side: int, p: OrderParams) -> PlaceOrder:
     )
 
 
-def _game_gate(
+def game_gate(
     call: Call, instrument_name: str, side: int, amount: int, replacing: Order | None = None
 ) -> None:
     """Raise the classroom game's refusal of this order, if the game has one."""
@@ -158,7 +158,7 @@ def _game_gate(
             raise refusal
 
 
-def _order_and_trades(call: Call, out: Outcome) -> dict[str, object]:
+def order_and_trades(call: Call, out: Outcome) -> dict[str, object]:
     order = out.order
     assert order is not None
     listing = call.gw.instruments.find(order.instrument_name)
@@ -172,19 +172,19 @@ def _order_and_trades(call: Call, out: Outcome) -> dict[str, object]:
 @REGISTRY.method("private/buy", OrderParams, access="trade")
 async def buy(call: Call, p: OrderParams) -> dict[str, object]:
     """Place a buy order; return it and the trades it made at once."""
-    cmd = _place_command(call, c.SIDE_BUY, p)
-    _game_gate(call, cmd.instrument_name, cmd.side, cmd.qty)
+    cmd = place_command(call, c.SIDE_BUY, p)
+    game_gate(call, cmd.instrument_name, cmd.side, cmd.qty)
     out = await call.gw.pipeline.submit(cmd)
-    return _order_and_trades(call, out)
+    return order_and_trades(call, out)
 
 
 @REGISTRY.method("private/sell", OrderParams, access="trade")
 async def sell(call: Call, p: OrderParams) -> dict[str, object]:
     """Place a sell order; return it and the trades it made at once."""
-    cmd = _place_command(call, c.SIDE_SELL, p)
-    _game_gate(call, cmd.instrument_name, cmd.side, cmd.qty)
+    cmd = place_command(call, c.SIDE_SELL, p)
+    game_gate(call, cmd.instrument_name, cmd.side, cmd.qty)
     out = await call.gw.pipeline.submit(cmd)
-    return _order_and_trades(call, out)
+    return order_and_trades(call, out)
 
 
 def _owned(call: Call, order_id: str | int) -> Order:
@@ -201,11 +201,11 @@ async def edit(call: Call, p: EditParams) -> dict[str, object]:
     )
     price = listing.price_units(p.price) if p.price is not None else 0
     trigger = listing.price_units(p.trigger_price, "trigger_price") if p.trigger_price else 0
-    _game_gate(call, order.instrument_name, order.side, amount, replacing=order)
+    game_gate(call, order.instrument_name, order.side, amount, replacing=order)
     cmd = EditOrder(
         account=order.account, order_id=order.order_id, amount=amount, price=price, trigger=trigger
     )
-    return _order_and_trades(call, await call.gw.pipeline.submit(cmd))
+    return order_and_trades(call, await call.gw.pipeline.submit(cmd))
 
 
 @REGISTRY.method("private/cancel", OrderIdParams, access="trade")
